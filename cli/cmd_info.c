@@ -1,0 +1,68 @@
+/* cmd_info.c — `tern info`: what a device reports in its ID registers, and its counters. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "report.h"
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: tern info [--backend URI] [--json FILE]\n"
+               "  Opens the device, reads its configuration from its ID registers and prints it with\n"
+               "  the device counters.\n"
+               "  --backend URI   device to open (default: ref)\n"
+               "  --json FILE     also write the report as JSON ('-' for stdout)\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"backend", required_argument, 0, 'b'}, {"json", required_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *uri = "ref", *json = NULL;
+    char err[512];
+    struct tern_counters cnt;
+    tern_dev *dev;
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': uri = optarg; break;
+        case 'j': json = optarg; break;
+        case 'h': help(stdout); return 0;
+        default: help(stderr); return 2;
+        }
+    }
+    rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "tern info: cannot open '%s': %s: %s\n", uri, tern_strerror(rc), err);
+        return 1;
+    }
+    rc = tern_dev_read_counters(dev, &cnt);
+    if (rc) {
+        fprintf(stderr, "tern info: %s: %s\n", tern_strerror(rc), tern_dev_last_error(dev));
+        tern_dev_close(dev);
+        return 1;
+    }
+    report_config_text(stdout, tern_dev_config(dev));
+    report_counters_text(stdout, &cnt, tern_dev_config(dev));
+    if (json) {
+        FILE *f = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        struct json_out j;
+        if (!f) {
+            perror(json);
+            tern_dev_close(dev);
+            return 1;
+        }
+        json_begin(&j, f);
+        json_str(&j, "device", uri);
+        report_config_json(&j, "config", tern_dev_config(dev));
+        report_counters_json(&j, "counters", &cnt);
+        json_finish(&j);
+        if (f != stdout)
+            fclose(f);
+    }
+    tern_dev_close(dev);
+    return 0;
+}

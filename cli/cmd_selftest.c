@@ -1,0 +1,204 @@
+/* cmd_selftest.c — `tern selftest`: known ternary products on a device, checked against a scalar
+ * oracle, with the cycles and utilisation the device reports for each. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+
+struct shape {
+    uint32_t n, k, t;
+    const char *why;
+};
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: tern selftest [--backend URI] [--seed N] [--json FILE]\n"
+               "  Runs ternary products of awkward and real shapes (GEMV and GEMM) on the device and\n"
+               "  compares every int32 accumulator with a scalar oracle. Exit status 0 when all match.\n"
+               "  --backend URI   device to test (default: ref)\n"
+               "  --seed N        random seed for weights and activations (default 1)\n"
+               "  --json FILE     also write the report as JSON ('-' for stdout)\n");
+}
+
+static void oracle(const uint8_t *codes, const int8_t *act, uint32_t n, uint32_t k, uint32_t t, int32_t *out)
+{
+    for (uint32_t tt = 0; tt < t; tt++)
+        for (uint32_t r = 0; r < n; r++) {
+            int64_t acc = 0;
+            for (uint32_t c = 0; c < k; c++) {
+                uint64_t j = (uint64_t)r * k + c;
+                acc += tern_code_get(codes, j) * act[(size_t)tt * k + c];
+            }
+            out[(size_t)tt * n + r] = (int32_t)acc;
+        }
+}
+
+/* Run one shape; returns 1 when it matches, 0 when not, negative on a device error. */
+static int run_case(tern_dev *dev, const struct shape *s, uint64_t *seed, struct tern_counters *delta)
+{
+    uint64_t elems = (uint64_t)s->n * s->k;
+    uint8_t *codes = calloc(tern_codes_bytes(elems), 1);
+    int8_t *act = malloc((size_t)s->t * s->k);
+    int32_t *got = malloc((size_t)s->t * s->n * 4), *want = malloc((size_t)s->t * s->n * 4);
+    struct tern_counters before, after;
+    tern_mat *m = NULL;
+    int rc = TERN_E_NOMEM;
+
+    if (!codes || !act || !got || !want)
+        goto out;
+    for (uint64_t j = 0; j < elems; j++)
+        tern_code_set(codes, j, (int)(splitmix(seed) % 3) - 1);
+    for (size_t i = 0; i < (size_t)s->t * s->k; i++)
+        act[i] = (int8_t)(splitmix(seed) & 0xFF);
+    oracle(codes, act, s->n, s->k, s->t, want);
+    rc = tern_dev_read_counters(dev, &before);
+    if (!rc)
+        rc = tern_mat_upload(dev, codes, s->n, s->k, &m);
+    if (!rc)
+        rc = tern_matmul(dev, m, act, s->t, got);
+    if (!rc)
+        rc = tern_dev_read_counters(dev, &after);
+    if (!rc) {
+        delta->cycles = after.cycles - before.cycles;
+        delta->cyc_compute = after.cyc_compute - before.cyc_compute;
+        delta->cyc_pipe = after.cyc_pipe - before.cyc_pipe;
+        delta->tern_ops = after.tern_ops - before.tern_ops;
+        delta->bytes_in = after.bytes_in - before.bytes_in;
+        delta->bytes_out = after.bytes_out - before.bytes_out;
+        rc = memcmp(got, want, (size_t)s->t * s->n * 4) == 0;
+        if (!rc)
+            for (size_t i = 0; i < (size_t)s->t * s->n; i++)
+                if (got[i] != want[i]) {
+                    fprintf(stderr, "  first mismatch: token %zu row %zu: device %d, oracle %d\n", i / s->n,
+                            i % s->n, got[i], want[i]);
+                    break;
+                }
+    }
+out:
+    tern_mat_free(m);
+    free(want);
+    free(got);
+    free(act);
+    free(codes);
+    return rc;
+}
+
+int cmd_selftest(int argc, char **argv)
+{
+    static const struct option opts[] = {{"backend", required_argument, 0, 'b'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *uri = "ref", *json = NULL;
+    uint64_t seed = 1;
+    char err[512];
+    tern_dev *dev;
+    int c, rc, failed = 0;
+    FILE *jf = NULL;
+    struct json_out j;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:s:j:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': uri = optarg; break;
+        case 's': seed = strtoull(optarg, NULL, 0); break;
+        case 'j': json = optarg; break;
+        case 'h': help(stdout); return 0;
+        default: help(stderr); return 2;
+        }
+    }
+    rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "tern selftest: cannot open '%s': %s: %s\n", uri, tern_strerror(rc), err);
+        return 1;
+    }
+    const struct tern_config *cfg = tern_dev_config(dev);
+    const uint32_t L = cfg->lanes, W = cfg->width;
+    const uint32_t big_k = cfg->amem_words * W + W + 3 <= cfg->max_k ? cfg->amem_words * W + W + 3 : cfg->max_k;
+    const struct shape shapes[] = {
+        {1, 1, 1, "smallest"},
+        {L + 1, W + 1, 1, "one past the array"},
+        {3 * L - 1, 2 * W + 3, 1, "ragged GEMV"},
+        {5, 7, 4, "ragged GEMM"},
+        {2 * L + 3, big_k, 1, "K larger than the activation buffer"},
+        {L * cfg->omem_words + 5, 2 * W, 2, "N x T larger than the output buffer"},
+        {256, 256, 1, "bitllama-3m wq GEMV"},
+        {128, 256, 1, "bitllama-3m wk GEMV"},
+        {256, 256, 8, "bitllama-3m wq GEMM, 8 tokens"},
+    };
+    const size_t nshapes = sizeof shapes / sizeof shapes[0];
+
+    report_config_text(stdout, cfg);
+    if (json) {
+        jf = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        if (!jf) {
+            perror(json);
+            tern_dev_close(dev);
+            return 1;
+        }
+        json_begin(&j, jf);
+        json_str(&j, "device", uri);
+        report_config_json(&j, "config", cfg);
+        json_array(&j, "cases");
+    }
+    printf("\n%-38s %7s %7s %3s %10s %10s %7s  %s\n", "case", "N", "K", "T", "cycles", "compute", "util", "result");
+    for (size_t i = 0; i < nshapes; i++) {
+        const struct shape *s = &shapes[i];
+        struct tern_counters d = {0};
+        rc = run_case(dev, s, &seed, &d);
+        double util = d.cycles ? (double)d.tern_ops / ((double)d.cycles * L * W) : 0.0;
+        const char *res = rc == 1 ? "match" : rc == 0 ? "MISMATCH" : tern_strerror(rc);
+        printf("%-38s %7u %7u %3u %10llu %10llu %6.2f%%  %s\n", s->why, s->n, s->k, s->t,
+               (unsigned long long)d.cycles, (unsigned long long)d.cyc_compute, 100 * util, res);
+        if (rc < 0)
+            fprintf(stderr, "  %s\n", tern_dev_last_error(dev));
+        if (rc != 1)
+            failed++;
+        if (jf) {
+            json_object(&j, NULL);
+            json_str(&j, "case", s->why);
+            json_u64(&j, "n", s->n);
+            json_u64(&j, "k", s->k);
+            json_u64(&j, "t", s->t);
+            json_u64(&j, "cycles", d.cycles);
+            json_u64(&j, "cyc_compute", d.cyc_compute);
+            json_u64(&j, "tern_ops", d.tern_ops);
+            json_u64(&j, "bytes_in", d.bytes_in);
+            json_u64(&j, "bytes_out", d.bytes_out);
+            json_f64(&j, "pe_utilisation", util);
+            json_bool(&j, "match", rc == 1);
+            json_end_object(&j);
+        }
+    }
+    struct tern_counters total;
+    rc = tern_dev_read_counters(dev, &total);
+    if (!rc) {
+        printf("\n");
+        report_counters_text(stdout, &total, cfg);
+    }
+    printf("\n%zu cases: %zu match, %d failed\n", nshapes, nshapes - (size_t)failed, failed);
+    if (jf) {
+        json_end_array(&j);
+        if (!rc)
+            report_counters_json(&j, "counters", &total);
+        json_u64(&j, "failed", (uint64_t)failed);
+        json_finish(&j);
+        if (jf != stdout)
+            fclose(jf);
+    }
+    tern_dev_close(dev);
+    return failed || rc ? 1 : 0;
+}

@@ -1,0 +1,8 @@
+/* commands.h — the subcommands of the `tern` command. */
+#ifndef TERN_CLI_COMMANDS_H
+#define TERN_CLI_COMMANDS_H
+
+int cmd_info(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
+
+#endif /* TERN_CLI_COMMANDS_H */

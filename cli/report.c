@@ -1,0 +1,172 @@
+/* report.c — JSON writer and the human and JSON forms of configurations and counters. */
+#include <math.h>
+#include <string.h>
+
+#include "report.h"
+#include "tern/tern_proto.h"
+
+static void sep(struct json_out *j, const char *key)
+{
+    if (j->need_comma)
+        fputc(',', j->f);
+    fputc('\n', j->f);
+    for (int i = 0; i < j->depth; i++)
+        fputs("  ", j->f);
+    if (key) {
+        fputc('"', j->f);
+        fputs(key, j->f);
+        fputs("\": ", j->f);
+    }
+    j->need_comma = 1;
+}
+
+void json_begin(struct json_out *j, FILE *f)
+{
+    j->f = f;
+    j->depth = 0;
+    j->need_comma = 0;
+    fputc('{', f);
+    j->depth = 1;
+}
+
+void json_object(struct json_out *j, const char *key)
+{
+    sep(j, key);
+    fputc('{', j->f);
+    j->depth++;
+    j->need_comma = 0;
+}
+
+void json_array(struct json_out *j, const char *key)
+{
+    sep(j, key);
+    fputc('[', j->f);
+    j->depth++;
+    j->need_comma = 0;
+}
+
+static void close_with(struct json_out *j, char c)
+{
+    j->depth--;
+    fputc('\n', j->f);
+    for (int i = 0; i < j->depth; i++)
+        fputs("  ", j->f);
+    fputc(c, j->f);
+    j->need_comma = 1;
+}
+
+void json_end_object(struct json_out *j)
+{
+    close_with(j, '}');
+}
+
+void json_end_array(struct json_out *j)
+{
+    close_with(j, ']');
+}
+
+void json_str(struct json_out *j, const char *key, const char *v)
+{
+    sep(j, key);
+    fputc('"', j->f);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(j->f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(j->f, "\\u%04x", *p);
+        else
+            fputc(*p, j->f);
+    }
+    fputc('"', j->f);
+}
+
+void json_u64(struct json_out *j, const char *key, uint64_t v)
+{
+    sep(j, key);
+    fprintf(j->f, "%llu", (unsigned long long)v);
+}
+
+void json_i64(struct json_out *j, const char *key, int64_t v)
+{
+    sep(j, key);
+    fprintf(j->f, "%lld", (long long)v);
+}
+
+void json_f64(struct json_out *j, const char *key, double v)
+{
+    sep(j, key);
+    if (isfinite(v))
+        fprintf(j->f, "%.9g", v);
+    else
+        fputs("null", j->f);
+}
+
+void json_bool(struct json_out *j, const char *key, int v)
+{
+    sep(j, key);
+    fputs(v ? "true" : "false", j->f);
+}
+
+void json_finish(struct json_out *j)
+{
+    while (j->depth > 0)
+        close_with(j, '}');
+    fputc('\n', j->f);
+}
+
+void report_config_text(FILE *f, const struct tern_config *c)
+{
+    fprintf(f, "configuration %s (%s backend), protocol %u, hardware revision %u\n", c->name,
+            c->backend ? "reference model" : "RTL", c->proto_version, c->hw_revision);
+    fprintf(f, "  array        %u lanes x %u inputs = %u ternary adds a cycle, %u-bit accumulators, max K %u\n",
+            c->lanes, c->width, c->lanes * c->width, c->acc_width, c->max_k);
+    fprintf(f, "  weight mem   %u words x %u bytes = %u KiB\n", c->wmem_words, c->lanes * c->width / 4,
+            (unsigned)((uint64_t)c->wmem_words * c->lanes * c->width / 4 / 1024));
+    fprintf(f, "  act buffer   %u words x %u bytes\n", c->amem_words, c->width);
+    fprintf(f, "  out buffer   %u words x %u accumulators\n", c->omem_words, c->lanes);
+    fprintf(f, "  link         %s, %u bytes/s, frames up to %u payload bytes\n", tern_link_kind_name((int)c->link_kind),
+            c->link_bytes_per_s, c->max_payload);
+    fprintf(f, "  clock        %.1f MHz, RUN pipeline %u + %u cycles\n", c->clock_hz / 1e6, c->run_setup,
+            c->run_drain);
+}
+
+void report_config_json(struct json_out *j, const char *key, const struct tern_config *c)
+{
+    json_object(j, key);
+    json_str(j, "name", c->name);
+    json_str(j, "backend", c->backend ? "ref" : "rtl");
+    json_u64(j, "proto_version", c->proto_version);
+    json_u64(j, "hw_revision", c->hw_revision);
+    json_u64(j, "lanes", c->lanes);
+    json_u64(j, "width", c->width);
+    json_u64(j, "acc_width", c->acc_width);
+    json_u64(j, "max_k", c->max_k);
+    json_u64(j, "wmem_words", c->wmem_words);
+    json_u64(j, "amem_words", c->amem_words);
+    json_u64(j, "omem_words", c->omem_words);
+    json_u64(j, "max_payload", c->max_payload);
+    json_u64(j, "clock_hz", c->clock_hz);
+    json_str(j, "link", tern_link_kind_name((int)c->link_kind));
+    json_u64(j, "link_bytes_per_s", c->link_bytes_per_s);
+    json_u64(j, "run_setup", c->run_setup);
+    json_u64(j, "run_drain", c->run_drain);
+    json_end_object(j);
+}
+
+void report_counters_text(FILE *f, const struct tern_counters *c, const struct tern_config *cfg)
+{
+    double util = c->cycles ? (double)c->tern_ops / ((double)c->cycles * cfg->lanes * cfg->width) : 0.0;
+
+    fprintf(f, "counters (simulated device cycles; modelled for ref):\n");
+    for (int i = 0; i < TERN_NUM_COUNTERS; i++)
+        fprintf(f, "  %-13s %llu\n", tern_counter_name(i), (unsigned long long)tern_counter_get(c, i));
+    fprintf(f, "  PE utilisation over all counted cycles: %.2f%%\n", 100.0 * util);
+}
+
+void report_counters_json(struct json_out *j, const char *key, const struct tern_counters *c)
+{
+    json_object(j, key);
+    for (int i = 0; i < TERN_NUM_COUNTERS; i++)
+        json_u64(j, tern_counter_name(i), tern_counter_get(c, i));
+    json_end_object(j);
+}

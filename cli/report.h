@@ -1,0 +1,34 @@
+/* report.h — machine-readable reports of the tern command: a small streaming JSON writer. */
+#ifndef TERN_CLI_REPORT_H
+#define TERN_CLI_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tern/tern.h"
+
+struct json_out {
+    FILE *f;
+    int depth;
+    int need_comma;
+};
+
+void json_begin(struct json_out *j, FILE *f);
+void json_object(struct json_out *j, const char *key); /* key NULL inside arrays / at top */
+void json_array(struct json_out *j, const char *key);
+void json_end_object(struct json_out *j);
+void json_end_array(struct json_out *j);
+void json_str(struct json_out *j, const char *key, const char *v);
+void json_u64(struct json_out *j, const char *key, uint64_t v);
+void json_i64(struct json_out *j, const char *key, int64_t v);
+void json_f64(struct json_out *j, const char *key, double v);
+void json_bool(struct json_out *j, const char *key, int v);
+void json_finish(struct json_out *j); /* newline */
+
+/* Shared report pieces. */
+void report_config_text(FILE *f, const struct tern_config *c);
+void report_config_json(struct json_out *j, const char *key, const struct tern_config *c);
+void report_counters_text(FILE *f, const struct tern_counters *c, const struct tern_config *cfg);
+void report_counters_json(struct json_out *j, const char *key, const struct tern_counters *c);
+
+#endif /* TERN_CLI_REPORT_H */
