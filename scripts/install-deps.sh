@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# install-deps.sh — install what tern needs to build and test on Debian 12 (bookworm). Idempotent:
+# when every package is already installed it says so and exits without touching the network.
+#
+# usage: scripts/install-deps.sh          (as root, or as a user who may sudo)
+set -euo pipefail
+
+packages=(
+    cmake gcc g++ make pkg-config          # build
+    verilator                              # the sim backend: Verilated RTL
+    libcmocka-dev                          # unit tests
+    libusb-1.0-0-dev                       # the usb backend
+    yosys nextpnr-ice40 fpga-icestorm      # synthesis, place and route, bitstreams (iCE40)
+    umockdev libumockdev-dev               # usb backend tests against recorded devices
+    iverilog gtkwave                       # a second simulator, waveform viewer
+)
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "install-deps: dpkg-query not found: this script is for Debian 12; install by hand:" >&2
+    echo "  ${packages[*]}" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    if [[ $status != installed ]]; then
+        missing+=("$p")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all ${#packages[@]} packages already installed; nothing to do."
+    exit 0
+fi
+
+echo "install-deps: missing ${#missing[@]} of ${#packages[@]} packages: ${missing[*]}"
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+        echo "install-deps: not root: using sudo"
+    else
+        echo "install-deps: not root and sudo is not installed; as root, run:" >&2
+        echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+echo "install-deps: apt-get update"
+"${sudo[@]}" apt-get update
+echo "install-deps: apt-get install ${missing[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+echo "install-deps: done."
