@@ -14,6 +14,9 @@ struct command {
 static const struct command commands[] = {
     {"info", "open a device and print the configuration it reports, and its counters", cmd_info},
     {"selftest", "run known ternary products on a device and compare them with a scalar oracle", cmd_selftest},
+    {"generate", "generate text with a ternary model, every ternary product on the device", cmd_generate},
+    {"eval", "score a text with a ternary model: perplexity, NLL, top-1 agreement", cmd_eval},
+    {"model", "inspect a ternary checkpoint, or write a synthetic one (and a tokenizer)", cmd_model},
 };
 
 static void usage(FILE *f)

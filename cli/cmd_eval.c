@@ -1,0 +1,162 @@
+/* cmd_eval.c — `tern eval`: teacher-forced scoring of a text (perplexity, mean negative
+ * log-likelihood, top-1 agreement) with every ternary product on the accelerator. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "llm_session.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: tern eval --model M --tokenizer T --text FILE [--backend URI] [--compare A,B] [--json FILE]\n"
+            "  Scores a text teacher-forced: BOS, then the text encoded as a prompt would be. Prints\n"
+            "  the perplexity, the mean negative log-likelihood (nats per token) and the top-1\n"
+            "  agreement (how often the most likely next token is the text's), and the hardware summary.\n"
+            "  A text longer than the model's context is scored in windows of that length, each\n"
+            "  starting again from BOS.\n");
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)n + 1);
+        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            buf[n] = 0;
+            /* a text file's final newline is not part of the text */
+            while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+                buf[--n] = 0;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"tokenizer", required_argument, 0, 'z'},
+                                         {"text", required_argument, 0, 'x'},  {"backend", required_argument, 0, 'b'},
+                                         {"compare", required_argument, 0, 'c'}, {"json", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *model = NULL, *tok = NULL, *text_path = NULL, *backend = "ref", *compare = NULL, *json = NULL;
+    struct session s;
+    char *text = NULL;
+    int32_t *tokens = NULL, *win = NULL;
+    size_t ntok = 0;
+    int c, rc = 1;
+    double nll = 0.0;
+    uint64_t scored = 0, top1 = 0;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'z': tok = optarg; break;
+        case 'x': text_path = optarg; break;
+        case 'b': backend = optarg; break;
+        case 'c': compare = optarg; break;
+        case 'j': json = optarg; break;
+        case 'h': help(stdout); return 0;
+        default: help(stderr); return 2;
+        }
+    }
+    if (!model || !tok || !text_path) {
+        fprintf(stderr, "tern eval: --model, --tokenizer and --text are required\n");
+        help(stderr);
+        return 2;
+    }
+    text = read_text(text_path);
+    if (!text) {
+        fprintf(stderr, "tern eval: cannot read %s\n", text_path);
+        return 1;
+    }
+    memset(&s, 0, sizeof s);
+    /* logits for every position of a window (rows 0: the model's sequence length) */
+    if (session_open(&s, "eval", model, tok, backend, compare, 0))
+        goto out;
+    const struct tern_model_dims *d = tern_model_dims(s.model);
+    tokens = malloc((strlen(text) + 3) * sizeof *tokens);
+    win = malloc((size_t)d->seq_len * sizeof *win);
+    if (!tokens || !win || tern_tokenizer_encode(s.tok, text, 1, 0, tokens, &ntok)) {
+        fprintf(stderr, "tern eval: cannot encode the text\n");
+        goto out;
+    }
+    if (ntok < 2) {
+        fprintf(stderr, "tern eval: %s has no text to score\n", text_path);
+        goto out;
+    }
+    /* windows: [BOS t1 .. t_{S-1}], then [BOS t_S ..], ... */
+    size_t at = 1;
+    while (at < ntok) {
+        uint32_t n = 1;
+        win[0] = 1;
+        while (n < (uint32_t)d->seq_len && at < ntok)
+            win[n++] = tokens[at++];
+        if (session_forward(&s, "eval", win, n, 0, n))
+            goto out;
+        for (uint32_t i = 0; i + 1 < n; i++) {
+            const float *lo = s.logits + (size_t)i * d->vocab_size;
+            double max = lo[0], sum = 0.0;
+            int32_t best = 0;
+            for (int32_t v = 1; v < d->vocab_size; v++)
+                if (lo[v] > lo[best])
+                    best = v;
+            max = lo[best];
+            for (int32_t v = 0; v < d->vocab_size; v++)
+                sum += exp((double)lo[v] - max);
+            nll += -((double)lo[win[i + 1]] - max - log(sum));
+            top1 += best == win[i + 1];
+            scored++;
+        }
+        fprintf(stderr, "\rtern eval: %zu / %zu tokens", at, ntok);
+    }
+    fprintf(stderr, "\n");
+    if (session_finish(&s, "eval"))
+        goto out;
+    double mean = nll / (double)scored;
+    printf("tokens scored     %llu\n", (unsigned long long)scored);
+    printf("mean NLL          %.6f nats/token\n", mean);
+    printf("perplexity        %.6f\n", exp(mean));
+    printf("top-1 agreement   %.4f\n", (double)top1 / (double)scored);
+    session_summary_text(&s, stderr);
+    if (json) {
+        FILE *f = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        struct json_out j;
+        if (!f) {
+            perror(json);
+            goto out;
+        }
+        json_begin(&j, f);
+        json_str(&j, "command", "eval");
+        json_str(&j, "model", model);
+        json_str(&j, "text", text_path);
+        json_u64(&j, "tokens_scored", scored);
+        json_f64(&j, "mean_nll", mean);
+        json_f64(&j, "perplexity", exp(mean));
+        json_f64(&j, "top1_agreement", (double)top1 / (double)scored);
+        session_summary_json(&s, &j);
+        json_finish(&j);
+        if (f != stdout)
+            fclose(f);
+    }
+    rc = 0;
+out:
+    free(win);
+    free(tokens);
+    free(text);
+    session_close(&s);
+    return rc;
+}

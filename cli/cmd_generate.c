@@ -1,0 +1,214 @@
+/* cmd_generate.c — `tern generate`: a ternary model tells a story with every ternary product on the
+ * accelerator; the prompt goes through as one batch (prefill), then token by token. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "llm_session.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: tern generate --model M --tokenizer T [options]\n"
+            "  Generates text with a ternary model (llama2.c BitNet format); every ternary matrix\n"
+            "  product runs on the device. The text goes to stdout as it is made; a hardware summary\n"
+            "  goes to stderr.\n"
+            "  --model M          checkpoint (e.g. ../shared/models/bitllama-3m/model.bin)\n"
+            "  --tokenizer T      tokenizer (e.g. ../shared/models/bitllama-3m/tokenizer.bin)\n"
+            "  --backend URI      device: ref, ref:config=tiny, sim:config=tiny, ... (default ref)\n"
+            "  --prompt TEXT      prompt (default empty: start from BOS)\n"
+            "  --steps N          positions including the prompt, as llama2.c (default 256; 0 or more\n"
+            "                     than the model's sequence length means the sequence length)\n"
+            "  --temperature F    0 is greedy (default 1.0)\n"
+            "  --topp F           nucleus sampling threshold in (0,1); 0 or 1 disables (default 0.9)\n"
+            "  --seed S           sampling seed (default: the time; the seed used is printed)\n"
+            "  --compare A,B      run on two devices in lock step and stop at the first differing\n"
+            "                     accumulator (e.g. ref,sim)\n"
+            "  --token-by-token   feed the prompt one position at a time instead of one batch\n"
+            "  --json FILE        write the summary as JSON too ('-' for stdout)\n");
+}
+
+/* Print a piece unless it is a single non-printable byte (as llama2.c does). */
+static void print_piece(const char *p, size_t n)
+{
+    if (!p || n == 0)
+        return;
+    if (n == 1 && !(isprint((unsigned char)p[0]) || isspace((unsigned char)p[0])))
+        return;
+    fwrite(p, 1, n, stdout);
+    fflush(stdout);
+}
+
+int cmd_generate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},       {"tokenizer", required_argument, 0, 'z'},
+        {"backend", required_argument, 0, 'b'},     {"prompt", required_argument, 0, 'p'},
+        {"steps", required_argument, 0, 'n'},       {"temperature", required_argument, 0, 't'},
+        {"topp", required_argument, 0, 'P'},        {"seed", required_argument, 0, 's'},
+        {"compare", required_argument, 0, 'c'},     {"token-by-token", no_argument, 0, 'T'},
+        {"json", required_argument, 0, 'j'},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *model = NULL, *tok = NULL, *backend = "ref", *prompt = "", *compare = NULL, *json = NULL;
+    long steps = 256;
+    float temperature = 1.0f, topp = 0.9f;
+    uint64_t seed = 0;
+    int seed_given = 0, by_token = 0, c, rc = 1;
+    struct session s;
+    struct tern_sampler sampler = {0};
+    int32_t *tokens = NULL;
+    size_t ntok = 0;
+    char *end;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'z': tok = optarg; break;
+        case 'b': backend = optarg; break;
+        case 'p': prompt = optarg; break;
+        case 'n':
+            steps = strtol(optarg, &end, 10);
+            if (*end || steps < 0) {
+                fprintf(stderr, "tern generate: --steps wants a whole number >= 0, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 't':
+            temperature = strtof(optarg, &end);
+            if (*end || !(temperature >= 0.0f)) {
+                fprintf(stderr, "tern generate: --temperature wants a number >= 0, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'P':
+            topp = strtof(optarg, &end);
+            if (*end || !(topp >= 0.0f && topp <= 1.0f)) {
+                fprintf(stderr, "tern generate: --topp wants a number in [0, 1], not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            seed = strtoull(optarg, &end, 0);
+            if (*end) {
+                fprintf(stderr, "tern generate: --seed wants a whole number, not '%s'\n", optarg);
+                return 2;
+            }
+            seed_given = 1;
+            break;
+        case 'c': compare = optarg; break;
+        case 'T': by_token = 1; break;
+        case 'j': json = optarg; break;
+        case 'h': help(stdout); return 0;
+        default: help(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tern generate: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!model || !tok) {
+        fprintf(stderr, "tern generate: --model and --tokenizer are required\n");
+        help(stderr);
+        return 2;
+    }
+    if (!seed_given)
+        seed = (uint64_t)time(NULL);
+
+    if (session_open(&s, "generate", model, tok, backend, compare, 1))
+        goto out;
+    const struct tern_model_dims *d = tern_model_dims(s.model);
+    if (steps == 0 || steps > d->seq_len) {
+        if (steps > d->seq_len)
+            fprintf(stderr, "tern generate: --steps %ld is more than the model's %d positions; using %d\n", steps,
+                    d->seq_len, d->seq_len);
+        steps = d->seq_len;
+    }
+    tokens = malloc((strlen(prompt) + 3) * sizeof *tokens);
+    if (!tokens || tern_tokenizer_encode(s.tok, prompt, 1, 0, tokens, &ntok)) {
+        fprintf(stderr, "tern generate: cannot encode the prompt\n");
+        goto out;
+    }
+    if (ntok > (size_t)d->seq_len) {
+        fprintf(stderr, "tern generate: the prompt is %zu tokens; the model's context is %d positions\n", ntok,
+                d->seq_len);
+        goto out;
+    }
+    if (tern_sampler_init(&sampler, d->vocab_size, temperature, topp, seed)) {
+        fprintf(stderr, "tern generate: out of memory\n");
+        goto out;
+    }
+    fprintf(stderr, "tern generate: %zu prompt tokens, %ld positions, temperature %g, topp %g, seed %llu\n", ntok,
+            steps, temperature, topp, (unsigned long long)seed);
+
+    /* the prompt: positions 0 .. np-1 at once (or one by one), printing its pieces */
+    uint32_t np = ntok < (size_t)steps ? (uint32_t)ntok : (uint32_t)steps;
+    if (by_token) {
+        for (uint32_t p = 0; p < np; p++)
+            if (session_forward(&s, "generate", tokens + p, 1, p, 1))
+                goto out;
+    } else if (session_forward(&s, "generate", tokens, np, 0, 1)) {
+        goto out;
+    }
+    /* like llama2.c, the step at position p prints the token of position p+1 */
+    uint32_t last_printed = np < ntok ? np : np - 1;
+    for (uint32_t p = 1; p <= last_printed; p++) {
+        size_t n = 0;
+        const char *piece = tern_tokenizer_decode(s.tok, tokens[p - 1], tokens[p], &n);
+        print_piece(piece, n);
+    }
+    if (np == ntok) {
+        /* generation: sample from the last position's logits, then one position at a time */
+        int32_t token = tokens[np - 1];
+        for (uint32_t pos = np;; pos++) {
+            int32_t next = tern_sampler_sample(&sampler, s.logits);
+            size_t n = 0;
+            const char *piece;
+            if (next == 1)
+                break; /* BOS delimits sequences */
+            piece = tern_tokenizer_decode(s.tok, token, next, &n);
+            print_piece(piece, n);
+            token = next;
+            if (pos >= (uint32_t)steps)
+                break;
+            if (session_forward(&s, "generate", &token, 1, pos, 1))
+                goto out;
+        }
+    }
+    printf("\n");
+    fflush(stdout);
+    if (session_finish(&s, "generate"))
+        goto out;
+    session_summary_text(&s, stderr);
+    if (json) {
+        FILE *f = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        struct json_out j;
+        if (!f) {
+            perror(json);
+            goto out;
+        }
+        json_begin(&j, f);
+        json_str(&j, "command", "generate");
+        json_str(&j, "model", model);
+        json_u64(&j, "prompt_tokens", ntok);
+        json_u64(&j, "steps", (uint64_t)steps);
+        json_f64(&j, "temperature", temperature);
+        json_f64(&j, "topp", topp);
+        json_u64(&j, "seed", seed);
+        session_summary_json(&s, &j);
+        json_finish(&j);
+        if (f != stdout)
+            fclose(f);
+    }
+    rc = 0;
+out:
+    tern_sampler_free(&sampler);
+    free(tokens);
+    session_close(&s);
+    return rc;
+}
