@@ -128,7 +128,7 @@ int cmd_eval(int argc, char **argv)
         goto out;
     double mean = nll / (double)scored;
     printf("tokens scored     %llu\n", (unsigned long long)scored);
-    printf("mean NLL          %.6f nats/token\n", mean);
+    printf("mean NLL          %.9f nats/token\n", mean);
     printf("perplexity        %.6f\n", exp(mean));
     printf("top-1 agreement   %.4f\n", (double)top1 / (double)scored);
     session_summary_text(&s, stderr);

@@ -96,7 +96,7 @@ void json_f64(struct json_out *j, const char *key, double v)
 {
     sep(j, key);
     if (isfinite(v))
-        fprintf(j->f, "%.9g", v);
+        fprintf(j->f, "%.17g", v);
     else
         fputs("null", j->f);
 }
