@@ -15,6 +15,5 @@ echo "== configure and build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$jobs"
 
-echo "== main job: ternary products on the reference accelerator, checked bit for bit"
-./build/tern selftest --backend ref:config=default --json build/selftest.json
-echo "== report written to build/selftest.json"
+echo "== main job"
+bash scripts/demo.sh
