@@ -573,6 +573,8 @@ size_t tern_refdev_pull(tern_refdev *d, uint8_t *buf, size_t cap)
     n = d->tx_len - d->tx_head;
     if (n > cap)
         n = cap;
+    if (n == 0)
+        return 0;
     memcpy(buf, d->txq + d->tx_head, n);
     d->tx_head += n;
     return n;

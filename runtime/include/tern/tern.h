@@ -127,8 +127,9 @@ struct tern_link_stats {
 };
 void tern_dev_link_stats(const tern_dev *dev, struct tern_link_stats *out);
 
-/* A ternary matrix [n][k] in llama2.c code layout (see above). The codes are copied
- * into hardware tiles; the device holds them from first use until evicted. */
+/* A ternary matrix [n][k] in llama2.c code layout (see above). The codes are copied into
+ * hardware tiles; the tiles that fit in free weight memory are written at once, the others
+ * when a product first needs them (evicting least recently used tiles of other matrices). */
 int tern_mat_upload(tern_dev *dev, const uint8_t *codes, uint32_t n, uint32_t k, tern_mat **out);
 void tern_mat_free(tern_mat *mat); /* NULL is fine; frees its device memory too */
 uint32_t tern_mat_rows(const tern_mat *mat);
