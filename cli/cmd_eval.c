@@ -133,10 +133,9 @@ int cmd_eval(int argc, char **argv)
     printf("top-1 agreement   %.4f\n", (double)top1 / (double)scored);
     session_summary_text(&s, stderr);
     if (json) {
-        FILE *f = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        FILE *f = report_open(json);
         struct json_out j;
         if (!f) {
-            perror(json);
             goto out;
         }
         json_begin(&j, f);
@@ -149,8 +148,7 @@ int cmd_eval(int argc, char **argv)
         json_f64(&j, "top1_agreement", (double)top1 / (double)scored);
         session_summary_json(&s, &j);
         json_finish(&j);
-        if (f != stdout)
-            fclose(f);
+        report_close(f);
     }
     rc = 0;
 out:

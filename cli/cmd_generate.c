@@ -186,10 +186,9 @@ int cmd_generate(int argc, char **argv)
         goto out;
     session_summary_text(&s, stderr);
     if (json) {
-        FILE *f = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        FILE *f = report_open(json);
         struct json_out j;
         if (!f) {
-            perror(json);
             goto out;
         }
         json_begin(&j, f);
@@ -202,8 +201,7 @@ int cmd_generate(int argc, char **argv)
         json_u64(&j, "seed", seed);
         session_summary_json(&s, &j);
         json_finish(&j);
-        if (f != stdout)
-            fclose(f);
+        report_close(f);
     }
     rc = 0;
 out:

@@ -48,10 +48,9 @@ int cmd_info(int argc, char **argv)
     report_config_text(stdout, tern_dev_config(dev));
     report_counters_text(stdout, &cnt, tern_dev_config(dev));
     if (json) {
-        FILE *f = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        FILE *f = report_open(json);
         struct json_out j;
         if (!f) {
-            perror(json);
             tern_dev_close(dev);
             return 1;
         }
@@ -60,8 +59,7 @@ int cmd_info(int argc, char **argv)
         report_config_json(&j, "config", tern_dev_config(dev));
         report_counters_json(&j, "counters", &cnt);
         json_finish(&j);
-        if (f != stdout)
-            fclose(f);
+        report_close(f);
     }
     tern_dev_close(dev);
     return 0;

@@ -230,10 +230,7 @@ static void info_json(struct json_out *j, const tern_model *m, const struct kind
 
 static FILE *open_json(const char *json)
 {
-    FILE *f = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
-    if (!f)
-        perror(json);
-    return f;
+    return report_open(json);
 }
 
 static int model_info(int argc, char **argv)
@@ -275,8 +272,7 @@ static int model_info(int argc, char **argv)
             json_bool(&j, "ok", 0);
             json_str(&j, "error", err);
             json_finish(&j);
-            if (jf != stdout)
-                fclose(jf);
+            report_close(jf);
         }
         return 1;
     }
@@ -288,8 +284,8 @@ static int model_info(int argc, char **argv)
         json_bool(&j, "ok", 1);
         info_json(&j, m, ks, &all);
         json_finish(&j);
-        if (jf != stdout && fclose(jf) != 0) {
-            perror(json);
+        if (report_close(jf) != 0) {
+            fprintf(stderr, "tern model info: writing %s failed\n", json);
             tern_model_free(m);
             return 1;
         }

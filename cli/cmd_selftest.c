@@ -143,9 +143,8 @@ int cmd_selftest(int argc, char **argv)
 
     report_config_text(stdout, cfg);
     if (json) {
-        jf = (json[0] == '-' && !json[1]) ? stdout : fopen(json, "w");
+        jf = report_open(json);
         if (!jf) {
-            perror(json);
             tern_dev_close(dev);
             return 1;
         }
@@ -196,8 +195,7 @@ int cmd_selftest(int argc, char **argv)
             report_counters_json(&j, "counters", &total);
         json_u64(&j, "failed", (uint64_t)failed);
         json_finish(&j);
-        if (jf != stdout)
-            fclose(jf);
+        report_close(jf);
     }
     tern_dev_close(dev);
     return failed || rc ? 1 : 0;

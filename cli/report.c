@@ -114,6 +114,24 @@ void json_finish(struct json_out *j)
     fputc('\n', j->f);
 }
 
+FILE *report_open(const char *path)
+{
+    FILE *f = (path[0] == '-' && !path[1]) ? stdout : fopen(path, "w");
+
+    if (!f)
+        perror(path);
+    return f;
+}
+
+int report_close(FILE *f)
+{
+    int bad = ferror(f);
+
+    if (f == stdout)
+        return fflush(f) || bad ? -1 : 0;
+    return fclose(f) || bad ? -1 : 0;
+}
+
 void report_config_text(FILE *f, const struct tern_config *c)
 {
     fprintf(f, "configuration %s (%s backend), protocol %u, hardware revision %u\n", c->name,

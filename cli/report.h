@@ -25,6 +25,11 @@ void json_f64(struct json_out *j, const char *key, double v);
 void json_bool(struct json_out *j, const char *key, int v);
 void json_finish(struct json_out *j); /* newline */
 
+/* Open a JSON report file ("-" is stdout); prints the reason and returns NULL on failure. */
+FILE *report_open(const char *path);
+/* Close what report_open opened (stdout is left open); returns 0, or -1 if writing failed. */
+int report_close(FILE *f);
+
 /* Shared report pieces. */
 void report_config_text(FILE *f, const struct tern_config *c);
 void report_config_json(struct json_out *j, const char *key, const struct tern_config *c);
