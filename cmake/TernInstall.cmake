@@ -57,6 +57,11 @@ function(_tern_install)
     endif()
   endif()
 
+  # The Verilated RTL that the sim backend runs is an archive of its own (libtern_sim.a); a static
+  # link of libtern.a needs it and the C++ runtime (see runtime/CMakeLists.txt), libtern.so has it inside.
+  if(TARGET tern_sim)
+    install(FILES "$<TARGET_FILE:tern_sim>" DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+  endif()
   install(TARGETS ${libs} EXPORT ternTargets
     LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
     ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"

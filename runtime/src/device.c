@@ -18,7 +18,11 @@ struct backend {
 
 static const struct backend backends[] = {
     {"ref", tern_ref_link_open, NULL},
-    {"sim", NULL, "the sim backend (Verilated RTL) is not built into this library yet"},
+#ifdef TERN_HAVE_SIM
+    {"sim", tern_sim_link_open, NULL},
+#else
+    {"sim", NULL, "the sim backend is not built into this library (Verilator was not found at configure time)"},
+#endif
     {"usb", NULL, "the usb backend (libusb driver) is not built into this library yet"},
 };
 
