@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # llm_cli_test.sh — end-to-end checks of `tern generate` and `tern eval` (one case per ctest test).
-# usage: llm_cli_test.sh CASE TERN_BINARY MODEL_DIR DATA_DIR [BACKEND]
+# usage: llm_cli_test.sh CASE TERN_BINARY MODEL_DIR DATA_DIR [BACKEND [STEPS]]
 # Exits 77 (skipped) when a case needs the shared bitllama-3m model and it is absent.
 set -uo pipefail
-case_name=$1 tern=$2 mdir=$3 data=$4 backend=${5:-ref:config=default}
+case_name=$1 tern=$2 mdir=$3 data=$4 backend=${5:-ref:config=default} steps=${6:-64}
 model=$mdir/model.bin tok=$mdir/tokenizer.bin
 work=$(mktemp -d /tmp/tern_llm_test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -50,11 +50,11 @@ prefill)
     echo "prefill == token by token"
     ;;
 compare)
-    # two devices in lock step: every accumulator of 64 positions must agree
+    # two devices in lock step: every accumulator of $steps positions must agree
     need_model
-    "$tern" generate --model "$model" --tokenizer "$tok" --compare "$backend" --steps 64 --temperature 0 \
+    "$tern" generate --model "$model" --tokenizer "$tok" --compare "$backend" --steps "$steps" --temperature 0 \
         --prompt "Once upon a time" > "$work/out.txt" 2> "$work/err.txt" || { cat "$work/err.txt"; fail "--compare $backend failed"; }
-    echo "accumulators identical on $backend"
+    echo "accumulators identical on $backend over $steps positions"
     ;;
 eval_same)
     # the same perplexity on two devices, to the last bit
