@@ -45,8 +45,9 @@ template <class M> class model final : public model_base {
     model(uint32_t seed, bool trace) : ctx_(new VerilatedContext)
     {
         if (seed) {
+            const int v = static_cast<int>(seed & 0x7fffffff);
             ctx_->randReset(2);
-            ctx_->randSeed(static_cast<int>(seed & 0x7fffffff));
+            ctx_->randSeed(v ? v : 1); // 0 would mean "pick one": keep it reproducible
         } else {
             ctx_->randReset(0);
         }
@@ -204,7 +205,11 @@ int tern_sim_create(const char *config, const struct tern_sim_opts *opts, tern_s
         return TERN_E_NOMEM;
     const char *trace = opts ? opts->trace_path : nullptr;
     s->cfg = cfg;
-    s->m = cfg->make(opts ? opts->seed : 0, trace != nullptr);
+    try { // no C++ exception crosses the C API
+        s->m = cfg->make(opts ? opts->seed : 0, trace != nullptr);
+    } catch (...) {
+        s->m = nullptr;
+    }
     if (!s->m) {
         delete s;
         return TERN_E_NOMEM;
@@ -236,7 +241,11 @@ void tern_sim_push(tern_sim *s, const uint8_t *data, size_t len)
 {
     if (!s || !data)
         return;
-    s->in.insert(s->in.end(), data, data + len);
+    try {
+        s->in.insert(s->in.end(), data, data + len);
+    } catch (...) {
+        // out of memory: the bytes are lost, as on a broken link
+    }
 }
 
 size_t tern_sim_pull(tern_sim *s, uint8_t *buf, size_t cap)
