@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
     cmake gcc g++ make pkg-config          # build
-    verilator                              # the sim backend: Verilated RTL
+    verilator zlib1g-dev                   # the sim backend: Verilated RTL (FST traces need zlib)
     libcmocka-dev                          # unit tests
     libusb-1.0-0-dev                       # the usb backend
     yosys nextpnr-ice40 fpga-icestorm      # synthesis, place and route, bitstreams (iCE40)
