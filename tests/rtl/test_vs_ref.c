@@ -14,6 +14,7 @@
 #include "rtl_util.h"
 
 static unsigned g_commands = 400;
+static uint32_t g_seed = 1; /* random initial state of the RTL (0: all zero) */
 
 struct pair {
     struct dut *d;
@@ -319,15 +320,56 @@ static void one_command(struct pair *q, uint16_t *seq, uint8_t *prev, size_t *pr
     *prev_n = n - start;
 }
 
+/* A random initial state leaves the memories' contents undefined, as on a real device after
+ * power-on: give both devices the same random WMEM and AMEM contents, and overwrite every OMEM word
+ * with one RUN, before anything compares them. */
+static void init_memories(struct pair *q, uint16_t *seq)
+{
+    const struct region {
+        uint32_t base;
+        size_t bytes;
+    } mems[2] = {{TERN_WMEM_BASE, (size_t)q->c->wmem_words * q->c->lanes * q->c->width / 4},
+                 {TERN_AMEM_BASE, (size_t)q->c->amem_words * q->c->width}};
+    const uint32_t chunk = q->c->max_payload;
+    uint8_t *data = malloc(chunk);
+    assert_non_null(data);
+
+    for (int m = 0; m < 2; m++)
+        for (size_t off = 0; off < mems[m].bytes; off += chunk) {
+            uint32_t n = mems[m].bytes - off < chunk ? (uint32_t)(mems[m].bytes - off) : chunk;
+            for (uint32_t i = 0; i < n; i++)
+                data[i] = (uint8_t)prng_next(&q->p);
+            size_t len = tern_frame_cmd(q->frame, q->frame_cap, TERN_OP_WRITE_MEM, (*seq)++,
+                                        mems[m].base + (uint32_t)off, data, n);
+            assert_true(len > 0);
+            q->last_op = TERN_OP_WRITE_MEM;
+            q->last_addr = mems[m].base + (uint32_t)off;
+            push_both(q, q->frame, len);
+            compare(q, "memory initialisation");
+        }
+    /* one RUN writes every OMEM word: n = omem_words * lanes rows of one column word, one token */
+    uint8_t pl[TERN_RUN_PAYLOAD_BYTES];
+    const uint32_t run[7] = {0, q->c->omem_words * q->c->lanes, q->c->width, 0, 1, 0, 0};
+    for (int i = 0; i < 7; i++)
+        tern_put_u32(pl + 4 * i, run[i]);
+    size_t len = tern_frame_cmd(q->frame, q->frame_cap, TERN_OP_RUN, (*seq)++, 0, pl, sizeof pl);
+    q->last_op = TERN_OP_RUN;
+    q->last_addr = 0;
+    push_both(q, q->frame, len);
+    compare(q, "output buffer initialisation");
+    free(data);
+}
+
 static void test_random_commands_match_ref(void **state)
 {
     (void)state;
     struct pair q = {0};
-    q.d = dut_open(g_config);
+    struct tern_sim_opts opts = {NULL, g_seed}; /* random initial state of every register and memory */
+    q.d = dut_open_opts(g_config, &opts);
     q.c = q.d->cfg;
     assert_int_equal(tern_refdev_create(q.c, &q.ref), TERN_OK);
-    q.p = prng_seed(0xC0FFEE);
-    q.frame_cap = 4096;
+    q.p = prng_seed(0xC0FFEEull ^ g_seed);
+    q.frame_cap = (size_t)q.c->max_payload + 4096; /* a whole WRITE_MEM frame and then some */
     q.frame = malloc(q.frame_cap);
     q.ref_cap = q.d->rx_cap;
     q.ref_rx = malloc(q.ref_cap);
@@ -335,6 +377,8 @@ static void test_random_commands_match_ref(void **state)
     size_t prev_n = 0;
     uint16_t seq = 1;
     assert_true(q.frame && q.ref_rx && prev);
+    if (g_seed)
+        init_memories(&q, &seq);
 
     for (unsigned i = 0; i < g_commands; i++)
         one_command(&q, &seq, prev, &prev_n);
@@ -360,10 +404,12 @@ int main(int argc, char **argv)
         g_config = argv[1];
     if (argc > 2)
         g_commands = (unsigned)strtoul(argv[2], NULL, 10);
+    if (argc > 3)
+        g_seed = (uint32_t)strtoul(argv[3], NULL, 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_commands_match_ref),
     };
     char name[64];
-    snprintf(name, sizeof name, "rtl_vs_ref[%s]", g_config);
+    snprintf(name, sizeof name, "rtl_vs_ref[%s, seed %u]", g_config, g_seed);
     return cmocka_run_group_tests_name(name, tests, NULL, NULL);
 }
