@@ -7,14 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "tern/tern_llm.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 struct result {
     const char *uri;
@@ -48,7 +42,7 @@ static int run(const tern_model *m, const char *uri, uint32_t steps, struct resu
     rc = tern_llm_create(dev, m, &fam, &llm);
     if (!rc)
         rc = tern_dev_read_counters(dev, &c0);
-    double t0 = now();
+    double t0 = bench_now();
     for (uint32_t pos = 0; !rc && pos < steps; pos++) {
         rc = tern_llm_forward(llm, &token, 1, pos, logits, 1);
         int32_t best = 0;
@@ -58,7 +52,7 @@ static int run(const tern_model *m, const char *uri, uint32_t steps, struct resu
         token = best;
         h = (h ^ (uint64_t)token) * 1099511628211ull;
     }
-    r->seconds = now() - t0;
+    r->seconds = bench_now() - t0;
     if (!rc)
         rc = tern_dev_read_counters(dev, &c1);
     if (rc) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "tern/tern.h"
 
 struct shape {
@@ -21,21 +22,6 @@ static const struct shape shapes[] = {
     {"bitllama-3m", "attn q/o, ffn 256x256", 256, 256},
     {"bitllama-3m", "attn k/v 128x256", 128, 256},
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* The naive loop: decode every 2-bit code on the fly and multiply-add. */
 static void naive_gemv(const uint8_t *codes, const int8_t *x, uint32_t n, uint32_t k, int32_t *y)
@@ -55,12 +41,12 @@ static void naive_gemv(const uint8_t *codes, const int8_t *x, uint32_t n, uint32
 /* Repeat fn until at least min_s seconds pass; returns seconds per call. */
 #define TIME_IT(min_s, stmt)                                                                                        \
     ({                                                                                                                \
-        double t0_ = now(), t_;                                                                                       \
+        double t0_ = bench_now(), t_;                                                                                       \
         long reps_ = 0;                                                                                               \
         do {                                                                                                          \
             stmt;                                                                                                     \
             reps_++;                                                                                                  \
-        } while ((t_ = now() - t0_) < (min_s));                                                                      \
+        } while ((t_ = bench_now() - t0_) < (min_s));                                                                      \
         t_ / reps_;                                                                                                   \
     })
 
@@ -121,9 +107,9 @@ int main(int argc, char **argv)
         if (!codes || !x || !y1 || !y2)
             return 1;
         for (uint64_t j = 0; j < el; j++)
-            tern_code_set(codes, j, (int)(splitmix(&seed) % 3) - 1);
+            tern_code_set(codes, j, (int)(bench_splitmix(&seed) % 3) - 1);
         for (uint32_t j = 0; j < s->k; j++)
-            x[j] = (int8_t)splitmix(&seed);
+            x[j] = (int8_t)bench_splitmix(&seed);
         rc = tern_mat_upload(dev, codes, s->n, s->k, &m);
         if (!rc)
             rc = tern_mat_prefetch(m);

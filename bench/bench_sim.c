@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "tern/tern.h"
 
 struct shape {
@@ -22,21 +23,6 @@ static const struct shape shapes[] = {
     {"bitnet-b1.58-2b4t", "w1/w3 6912x2560", 6912, 2560},
     {"bitnet-b1.58-2b4t", "w2 2560x6912", 2560, 6912},
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 struct measure {
     double seconds;
@@ -71,10 +57,10 @@ static int measure(const char *uri, const uint8_t *codes, const struct shape *s,
     }
     if (!rc)
         rc = tern_dev_read_counters(dev, &a);
-    double t0 = now();
+    double t0 = bench_now();
     if (!rc)
         rc = tern_matmul(dev, mat, act, t, m->out);
-    m->seconds = now() - t0;
+    m->seconds = bench_now() - t0;
     if (!rc)
         rc = tern_dev_read_counters(dev, &b);
     if (rc)
@@ -140,9 +126,9 @@ int main(int argc, char **argv)
                 r.out = malloc((size_t)t * s->n * 4);
                 m.out = malloc((size_t)t * s->n * 4);
                 for (uint64_t j = 0; j < el; j++)
-                    tern_code_set(codes, j, (int)(splitmix(&seed) % 3) - 1);
+                    tern_code_set(codes, j, (int)(bench_splitmix(&seed) % 3) - 1);
                 for (size_t j = 0; j < (size_t)t * s->k; j++)
-                    act[j] = (int8_t)splitmix(&seed);
+                    act[j] = (int8_t)bench_splitmix(&seed);
                 snprintf(uri_s, sizeof uri_s, "sim:config=%s", cfg);
                 snprintf(uri_r, sizeof uri_r, "ref:config=%s", cfg);
                 int ok = !measure(uri_r, codes, s, act, t, &r) && !measure(uri_s, codes, s, act, t, &m);
