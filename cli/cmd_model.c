@@ -228,11 +228,6 @@ static void info_json(struct json_out *j, const tern_model *m, const struct kind
     json_codes(j, "codes", all);
 }
 
-static FILE *open_json(const char *json)
-{
-    return report_open(json);
-}
-
 static int model_info(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -261,7 +256,7 @@ static int model_info(int argc, char **argv)
         return 2;
     }
     path = argv[optind];
-    if (json && !(jf = open_json(json)))
+    if (json && !(jf = report_open(json)))
         return 1;
     rc = tern_model_load(path, &m, err, sizeof err);
     if (rc) {

@@ -112,7 +112,6 @@ int session_open(struct session *s, const char *cmd, const char *model_path, con
     memset(s, 0, sizeof *s);
     uris = s->uri_buf;
     tern_family_bitllama(&s->family);
-    s->wall_start = session_now();
     rc = tern_model_load(model_path, &s->model, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tern %s: %s\n", cmd, err);
@@ -158,7 +157,7 @@ int session_open(struct session *s, const char *cmd, const char *model_path, con
         fprintf(stderr, "tern %s: out of memory\n", cmd);
         return TERN_E_NOMEM;
     }
-    s->wall_model = session_now();
+    s->wall_from = session_now();
     return TERN_OK;
 }
 
@@ -218,7 +217,7 @@ int session_finish(struct session *s, const char *cmd)
             return rc;
         }
     }
-    s->wall_model = session_now() - s->wall_model;
+    s->wall_seconds = session_now() - s->wall_from;
     return TERN_OK;
 }
 
@@ -240,7 +239,7 @@ static struct figures figures_of(const struct session *s, const struct session_d
     double ops = (double)(b->tern_ops - a->tern_ops);
     struct figures f;
 
-    f.wall_tps = s->wall_model > 0 ? s->tokens / s->wall_model : 0;
+    f.wall_tps = s->wall_seconds > 0 ? s->tokens / s->wall_seconds : 0;
     f.cycles_per_token = cycles / tok;
     f.util = cycles > 0 ? ops / (cycles * c->lanes * c->width) : 0;
     f.link_bytes_per_token = bytes / tok;
@@ -274,10 +273,19 @@ void session_summary_text(const struct session *s, FILE *f)
     }
 }
 
+/* A figure with its kind: measured, simulated or modelled. */
+static void json_figure(struct json_out *j, const char *key, double value, const char *kind)
+{
+    json_object(j, key);
+    json_f64(j, "value", value);
+    json_str(j, "kind", kind);
+    json_end_object(j);
+}
+
 void session_summary_json(const struct session *s, struct json_out *j)
 {
     json_u64(j, "token_positions", s->tokens);
-    json_f64(j, "wall_seconds", s->wall_model);
+    json_f64(j, "wall_seconds", s->wall_seconds);
     json_array(j, "devices");
     for (int i = 0; i < s->ndevs; i++) {
         const struct session_dev *d = &s->devs[i];
@@ -285,22 +293,10 @@ void session_summary_json(const struct session *s, struct json_out *j)
         json_object(j, NULL);
         json_str(j, "device", d->uri);
         report_config_json(j, "config", tern_dev_config(d->dev));
-        json_object(j, "wall_tokens_per_s");
-        json_f64(j, "value", g.wall_tps);
-        json_str(j, "kind", "measured");
-        json_end_object(j);
-        json_object(j, "device_cycles_per_token");
-        json_f64(j, "value", g.cycles_per_token);
-        json_str(j, "kind", g.cycles_label);
-        json_end_object(j);
-        json_object(j, "pe_utilisation");
-        json_f64(j, "value", g.util);
-        json_str(j, "kind", g.cycles_label);
-        json_end_object(j);
-        json_object(j, "link_bytes_per_token");
-        json_f64(j, "value", g.link_bytes_per_token);
-        json_str(j, "kind", g.cycles_label);
-        json_end_object(j);
+        json_figure(j, "wall_tokens_per_s", g.wall_tps, "measured");
+        json_figure(j, "device_cycles_per_token", g.cycles_per_token, g.cycles_label);
+        json_figure(j, "pe_utilisation", g.util, g.cycles_label);
+        json_figure(j, "link_bytes_per_token", g.link_bytes_per_token, g.cycles_label);
         json_object(j, "projected_tokens_per_s");
         json_f64(j, "value", g.projected_tps);
         json_f64(j, "compute_bound", g.compute_bound_tps);

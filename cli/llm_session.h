@@ -32,7 +32,8 @@ struct session {
     struct acc_record *rec;
     size_t nrec, caprec, cmp_next;
     int mismatch;
-    double wall_start, wall_model; /* seconds */
+    double wall_from;    /* when the model was ready on every device */
+    double wall_seconds; /* from then to session_finish */
     uint64_t tokens;               /* positions pushed through the model */
 };
 
