@@ -16,6 +16,9 @@ const char *tern_strerror(int err)
     case TERN_E_NOTFOUND: return "not found";
     case TERN_E_FORMAT: return "malformed file";
     case TERN_E_UNSUPPORTED: return "not supported by this build";
+    case TERN_E_NODEV: return "device gone (unplugged or lost from the bus)";
+    case TERN_E_ACCESS: return "permission denied opening the device";
+    case TERN_E_BUSY: return "device in use by another process or driver";
     default: return "unknown error";
     }
 }

@@ -24,7 +24,10 @@ enum tern_err {
     TERN_E_CODE = -8,        /* an illegal ternary code (binary 10) */
     TERN_E_NOTFOUND = -9,    /* no such backend, configuration or device */
     TERN_E_FORMAT = -10,     /* a malformed file */
-    TERN_E_UNSUPPORTED = -11 /* not built into this library */
+    TERN_E_UNSUPPORTED = -11, /* not built into this library */
+    TERN_E_NODEV = -12,      /* the device is gone (unplugged, or lost from the bus) */
+    TERN_E_ACCESS = -13,     /* no permission to open the device (see docs/guide-boards.md) */
+    TERN_E_BUSY = -14        /* the device is in use by another process or driver */
 };
 
 /* A short constant description of an error code (never NULL). */
