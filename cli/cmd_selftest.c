@@ -24,10 +24,15 @@ static uint64_t splitmix(uint64_t *s)
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: tern selftest [--backend URI] [--seed N] [--json FILE]\n"
+    fprintf(f, "usage: tern selftest [--backend URI] [--compare URI|none] [--seed N] [--json FILE]\n"
                "  Runs ternary products of awkward and real shapes (GEMV and GEMM) on the device and\n"
-               "  compares every int32 accumulator with a scalar oracle. Exit status 0 when all match.\n"
+               "  compares every int32 accumulator with a scalar oracle and with a second device (the\n"
+               "  ref model of the same configuration, by default, for every backend but ref): the\n"
+               "  accumulators, compute cycles and ternary adds must be identical. Exit status 0 when\n"
+               "  all match.\n"
                "  --backend URI   device to test (default: ref)\n"
+               "  --compare URI   device to compare with (default: ref:config=<the device's configuration>;\n"
+               "                  'none' for the oracle only)\n"
                "  --seed N        random seed for weights and activations (default 1)\n"
                "  --json FILE     also write the report as JSON ('-' for stdout)\n");
 }
@@ -45,25 +50,14 @@ static void oracle(const uint8_t *codes, const int8_t *act, uint32_t n, uint32_t
         }
 }
 
-/* Run one shape; returns 1 when it matches, 0 when not, negative on a device error. */
-static int run_case(tern_dev *dev, const struct shape *s, uint64_t *seed, struct tern_counters *delta)
+/* One product on one device, with the counter deltas it caused. */
+static int device_case(tern_dev *dev, const uint8_t *codes, const int8_t *act, const struct shape *s, int32_t *got,
+                       struct tern_counters *delta)
 {
-    uint64_t elems = (uint64_t)s->n * s->k;
-    uint8_t *codes = calloc(tern_codes_bytes(elems), 1);
-    int8_t *act = malloc((size_t)s->t * s->k);
-    int32_t *got = malloc((size_t)s->t * s->n * 4), *want = malloc((size_t)s->t * s->n * 4);
     struct tern_counters before, after;
     tern_mat *m = NULL;
-    int rc = TERN_E_NOMEM;
+    int rc = tern_dev_read_counters(dev, &before);
 
-    if (!codes || !act || !got || !want)
-        goto out;
-    for (uint64_t j = 0; j < elems; j++)
-        tern_code_set(codes, j, (int)(splitmix(seed) % 3) - 1);
-    for (size_t i = 0; i < (size_t)s->t * s->k; i++)
-        act[i] = (int8_t)(splitmix(seed) & 0xFF);
-    oracle(codes, act, s->n, s->k, s->t, want);
-    rc = tern_dev_read_counters(dev, &before);
     if (!rc)
         rc = tern_mat_upload(dev, codes, s->n, s->k, &m);
     if (!rc)
@@ -77,17 +71,67 @@ static int run_case(tern_dev *dev, const struct shape *s, uint64_t *seed, struct
         delta->tern_ops = after.tern_ops - before.tern_ops;
         delta->bytes_in = after.bytes_in - before.bytes_in;
         delta->bytes_out = after.bytes_out - before.bytes_out;
-        rc = memcmp(got, want, (size_t)s->t * s->n * 4) == 0;
-        if (!rc)
-            for (size_t i = 0; i < (size_t)s->t * s->n; i++)
-                if (got[i] != want[i]) {
-                    fprintf(stderr, "  first mismatch: token %zu row %zu: device %d, oracle %d\n", i / s->n,
-                            i % s->n, got[i], want[i]);
-                    break;
-                }
+    }
+    tern_mat_free(m);
+    return rc;
+}
+
+static void first_mismatch(const int32_t *got, const int32_t *want, size_t count, uint32_t n, const char *what)
+{
+    for (size_t i = 0; i < count; i++)
+        if (got[i] != want[i]) {
+            fprintf(stderr, "  first mismatch: token %zu row %zu: device %d, %s %d\n", i / n, i % n, got[i], what,
+                    want[i]);
+            return;
+        }
+}
+
+/* Run one shape on dev (and on cmp, when given: accumulators, compute cycles and ternary adds must
+ * be identical); returns 1 when everything matches, 0 when not, negative on a device error. */
+static int run_case(tern_dev *dev, tern_dev *cmp, const struct shape *s, uint64_t *seed, struct tern_counters *delta)
+{
+    uint64_t elems = (uint64_t)s->n * s->k;
+    size_t outs = (size_t)s->t * s->n;
+    uint8_t *codes = calloc(tern_codes_bytes(elems), 1);
+    int8_t *act = malloc((size_t)s->t * s->k);
+    int32_t *got = malloc(outs * 4), *want = malloc(outs * 4), *twin = malloc(outs * 4);
+    struct tern_counters cd = {0};
+    int rc = TERN_E_NOMEM;
+
+    if (!codes || !act || !got || !want || !twin)
+        goto out;
+    for (uint64_t j = 0; j < elems; j++)
+        tern_code_set(codes, j, (int)(splitmix(seed) % 3) - 1);
+    for (size_t i = 0; i < (size_t)s->t * s->k; i++)
+        act[i] = (int8_t)(splitmix(seed) & 0xFF);
+    oracle(codes, act, s->n, s->k, s->t, want);
+    rc = device_case(dev, codes, act, s, got, delta);
+    if (rc)
+        goto out;
+    rc = memcmp(got, want, outs * 4) == 0;
+    if (!rc)
+        first_mismatch(got, want, outs, s->n, "oracle");
+    if (cmp) {
+        int crc = device_case(cmp, codes, act, s, twin, &cd);
+        if (crc) {
+            fprintf(stderr, "  comparison device: %s: %s\n", tern_strerror(crc), tern_dev_last_error(cmp));
+            rc = crc;
+            goto out;
+        }
+        if (memcmp(got, twin, outs * 4)) {
+            first_mismatch(got, twin, outs, s->n, "comparison device");
+            rc = 0;
+        }
+        if (cd.cyc_compute != delta->cyc_compute || cd.tern_ops != delta->tern_ops) {
+            fprintf(stderr, "  counters differ from the comparison device: compute cycles %llu vs %llu, ternary "
+                            "adds %llu vs %llu\n",
+                    (unsigned long long)delta->cyc_compute, (unsigned long long)cd.cyc_compute,
+                    (unsigned long long)delta->tern_ops, (unsigned long long)cd.tern_ops);
+            rc = 0;
+        }
     }
 out:
-    tern_mat_free(m);
+    free(twin);
     free(want);
     free(got);
     free(act);
@@ -99,21 +143,23 @@ int cmd_selftest(int argc, char **argv)
 {
     static const struct option opts[] = {{"backend", required_argument, 0, 'b'},
                                          {"seed", required_argument, 0, 's'},
+                                         {"compare", required_argument, 0, 'c'},
                                          {"json", required_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *uri = "ref", *json = NULL;
+    const char *uri = "ref", *json = NULL, *cmp_uri = NULL;
     uint64_t seed = 1;
-    char err[512];
-    tern_dev *dev;
+    char err[512], cmp_buf[64];
+    tern_dev *dev, *cmp = NULL;
     int c, rc, failed = 0;
     FILE *jf = NULL;
     struct json_out j;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:s:j:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:s:c:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b': uri = optarg; break;
+        case 'c': cmp_uri = optarg; break;
         case 's': seed = strtoull(optarg, NULL, 0); break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
@@ -126,6 +172,19 @@ int cmd_selftest(int argc, char **argv)
         return 1;
     }
     const struct tern_config *cfg = tern_dev_config(dev);
+    if (!cmp_uri && strncmp(uri, "ref", 3)) {
+        snprintf(cmp_buf, sizeof cmp_buf, "ref:config=%s", cfg->name);
+        cmp_uri = cmp_buf;
+    }
+    if (cmp_uri && strcmp(cmp_uri, "none")) {
+        rc = tern_dev_open_ex(cmp_uri, &cmp, err, sizeof err);
+        if (rc) {
+            fprintf(stderr, "tern selftest: cannot open the comparison device '%s': %s: %s\n", cmp_uri,
+                    tern_strerror(rc), err);
+            tern_dev_close(dev);
+            return 1;
+        }
+    }
     const uint32_t L = cfg->lanes, W = cfg->width;
     const uint32_t big_k = cfg->amem_words * W + W + 3 <= cfg->max_k ? cfg->amem_words * W + W + 3 : cfg->max_k;
     const struct shape shapes[] = {
@@ -142,14 +201,18 @@ int cmd_selftest(int argc, char **argv)
     const size_t nshapes = sizeof shapes / sizeof shapes[0];
 
     report_config_text(stdout, cfg);
+    if (cmp)
+        printf("comparing with %s\n", cmp_uri);
     if (json) {
         jf = report_open(json);
         if (!jf) {
+            tern_dev_close(cmp);
             tern_dev_close(dev);
             return 1;
         }
         json_begin(&j, jf);
         json_str(&j, "device", uri);
+        json_str(&j, "compare", cmp ? cmp_uri : "none");
         report_config_json(&j, "config", cfg);
         json_array(&j, "cases");
     }
@@ -157,7 +220,7 @@ int cmd_selftest(int argc, char **argv)
     for (size_t i = 0; i < nshapes; i++) {
         const struct shape *s = &shapes[i];
         struct tern_counters d = {0};
-        rc = run_case(dev, s, &seed, &d);
+        rc = run_case(dev, cmp, s, &seed, &d);
         double util = d.cycles ? (double)d.tern_ops / ((double)d.cycles * L * W) : 0.0;
         const char *res = rc == 1 ? "match" : rc == 0 ? "MISMATCH" : tern_strerror(rc);
         printf("%-38s %7u %7u %3u %10llu %10llu %6.2f%%  %s\n", s->why, s->n, s->k, s->t,
@@ -197,6 +260,7 @@ int cmd_selftest(int argc, char **argv)
         json_finish(&j);
         report_close(jf);
     }
+    tern_dev_close(cmp);
     tern_dev_close(dev);
     return failed || rc ? 1 : 0;
 }

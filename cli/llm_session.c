@@ -230,23 +230,17 @@ struct figures {
 static struct figures figures_of(const struct session *s, const struct session_dev *d)
 {
     const struct tern_config *c = tern_dev_config(d->dev);
-    const struct tern_counters *a = &d->start, *b = &d->end;
-    double tok = s->tokens ? (double)s->tokens : 1.0;
-    double cycles = (double)(b->cycles - a->cycles);
-    double busy = (double)((b->cyc_compute - a->cyc_compute) + (b->cyc_pipe - a->cyc_pipe) +
-                           (b->cyc_ctrl - a->cyc_ctrl) + (b->cyc_commit - a->cyc_commit));
-    double bytes = (double)((b->bytes_in - a->bytes_in) + (b->bytes_out - a->bytes_out));
-    double ops = (double)(b->tern_ops - a->tern_ops);
+    struct tern_projection p;
     struct figures f;
 
+    tern_project(c, &d->start, &d->end, s->tokens, 0, &p);
     f.wall_tps = s->wall_seconds > 0 ? s->tokens / s->wall_seconds : 0;
-    f.cycles_per_token = cycles / tok;
-    f.util = cycles > 0 ? ops / (cycles * c->lanes * c->width) : 0;
-    f.link_bytes_per_token = bytes / tok;
-    f.compute_bound_tps = busy > 0 ? c->clock_hz / (busy / tok) : 0;
-    f.link_bound_tps = bytes > 0 ? c->link_bytes_per_s / (bytes / tok) : 0;
-    /* the protocol is half duplex: device work and link transfers do not overlap */
-    f.projected_tps = 1.0 / (busy / tok / c->clock_hz + bytes / tok / c->link_bytes_per_s);
+    f.cycles_per_token = p.cycles_per_token;
+    f.util = p.utilisation;
+    f.link_bytes_per_token = p.link_bytes_per_token;
+    f.compute_bound_tps = p.compute_bound_tps;
+    f.link_bound_tps = p.link_bound_tps;
+    f.projected_tps = p.projected_tps;
     f.cycles_label = c->backend ? "modelled" : "simulated";
     return f;
 }

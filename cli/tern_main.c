@@ -17,6 +17,12 @@ static const struct command commands[] = {
     {"generate", "generate text with a ternary model, every ternary product on the device", cmd_generate},
     {"eval", "score a text with a ternary model: perplexity, NLL, top-1 agreement", cmd_eval},
     {"model", "inspect a ternary checkpoint, or write a synthetic one (and a tokenizer)", cmd_model},
+#ifdef TERN_HAVE_USB
+    {"devices", "list the boards on USB and what each accelerator reports", cmd_devices},
+#endif
+#ifdef TERN_HAVE_VBOARD
+    {"vboard", "run a command against a virtual board: an emulated USB FTDI bridge with the RTL behind it", cmd_vboard},
+#endif
 };
 
 static void usage(FILE *f)
@@ -24,7 +30,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: tern <command> [options]   (tern <command> --help for its options)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\ndevices are named by URI: ref, ref:config=tiny (see docs/ARCHITECTURE.md)\n");
+    fprintf(f, "\ndevices are named by URI: ref, ref:config=tiny, sim:config=default, usb:serial=X\n(see docs/ARCHITECTURE.md and docs/guide-boards.md)\n");
 }
 
 int main(int argc, char **argv)

@@ -23,7 +23,11 @@ static const struct backend backends[] = {
 #else
     {"sim", NULL, "the sim backend is not built into this library (Verilator was not found at configure time)"},
 #endif
-    {"usb", NULL, "the usb backend (libusb driver) is not built into this library yet"},
+#ifdef TERN_HAVE_USB
+    {"usb", tern_usb_link_open, NULL},
+#else
+    {"usb", NULL, "the usb backend is not built into this library (libusb-1.0 was not found at build time)"},
+#endif
 };
 
 int tern_dev_fail(tern_dev *dev, int err, const char *fmt, ...)
@@ -226,9 +230,12 @@ static int read_config(tern_dev *dev, const uint8_t *id)
 /* Bring the receiver of a device in an unknown state back to HUNT (ARCHITECTURE.md section 6). */
 static int resync(tern_dev *dev)
 {
-    static const uint8_t zeros[256];
+    static const uint8_t zeros[4096];
     char lerr[256] = "";
     size_t left = 65536 + TERN_CMD_OVERHEAD, got;
+    /* whatever the filler makes the device say comes at once; a longer wait buys nothing, and a
+     * late stale response is skipped like any other (wrong seq) */
+    unsigned quiet_ms = dev->link.timeout_ms < 250 ? dev->link.timeout_ms : 250;
 
     while (left) {
         size_t n = left < sizeof zeros ? left : sizeof zeros;
@@ -238,8 +245,7 @@ static int resync(tern_dev *dev)
         left -= n;
     }
     do {
-        int rc = dev->link.ops->recv(dev->link.ctx, dev->rx, dev->rx_cap, &got, dev->link.timeout_ms, lerr,
-                                     sizeof lerr);
+        int rc = dev->link.ops->recv(dev->link.ctx, dev->rx, dev->rx_cap, &got, quiet_ms, lerr, sizeof lerr);
         if (rc)
             return tern_dev_fail(dev, rc, "resynchronising the link failed: %s", lerr);
     } while (got);

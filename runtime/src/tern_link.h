@@ -32,5 +32,6 @@ int tern_dev_open_link(const struct tern_link *link, tern_dev **out, char *err, 
 /* Backends. */
 int tern_ref_link_open(struct tern_uri *uri, struct tern_link *out, char *err, size_t errlen);
 int tern_sim_link_open(struct tern_uri *uri, struct tern_link *out, char *err, size_t errlen);
+int tern_usb_link_open(struct tern_uri *uri, struct tern_link *out, char *err, size_t errlen);
 
 #endif /* TERN_LINK_H */

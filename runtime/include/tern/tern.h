@@ -154,6 +154,22 @@ struct tern_tile_stats {
 };
 void tern_dev_tile_stats(const tern_dev *dev, struct tern_tile_stats *out);
 
+/* What the hardware would do (ARCHITECTURE.md section 8): from the counters a device reported
+ * before and after `tokens` token positions, the cycles and link bytes per token and the tokens/s
+ * of a device of configuration c on a link of link_bytes_per_s (0: the configuration's own link).
+ * The protocol is half duplex, so device work and link transfers add up. */
+struct tern_projection {
+    double cycles_per_token;      /* every device cycle, link waits included */
+    double busy_cycles_per_token; /* COMPUTE + PIPE + CTRL + COMMIT */
+    double link_bytes_per_token;  /* BYTES_IN + BYTES_OUT */
+    double utilisation;           /* TERN_OPS / (CYCLES * L * W) */
+    double compute_bound_tps;     /* clock_hz / busy cycles */
+    double link_bound_tps;        /* link bytes/s / link bytes */
+    double projected_tps;         /* 1 / (busy / clock + bytes / link) */
+};
+void tern_project(const struct tern_config *c, const struct tern_counters *from, const struct tern_counters *to,
+                  uint64_t tokens, uint32_t link_bytes_per_s, struct tern_projection *out);
+
 #ifdef __cplusplus
 }
 #endif

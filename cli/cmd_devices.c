@@ -1,0 +1,193 @@
+/* cmd_devices.c — `tern devices`: the boards the usb backend can see (USB bridge chips of the
+ * known kinds), and for each what the accelerator behind it reports in its ID registers. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+#include "tern/tern_usb.h"
+
+#define MAX_BOARDS 32
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: tern devices [--match URI] [--no-open] [--json FILE]\n"
+               "  Lists the USB bridge chips of the kinds tern boards use (FTDI 0403:6001/6010/6011/6014/\n"
+               "  6015), then opens each through the usb backend and prints the configuration its\n"
+               "  accelerator reports (ID registers). A board that cannot be opened is listed with\n"
+               "  the reason (permissions: see docs/guide-boards.md).\n"
+               "  --match URI   only boards this usb URI selects, e.g. usb:serial=X or usb:vid=0403,pid=6010;\n"
+               "                its link options (link=, baud=, interface=) are used to open them\n"
+               "  --no-open     descriptors only: do not talk to the FPGA\n"
+               "  --json FILE   also write the list as JSON ('-' for stdout)\n"
+               "Exit status: 0 when at least one board answered (or, with --no-open, was seen), 1 otherwise.\n");
+}
+
+/* The URI of one board: its bus position plus the link options of --match. */
+static void board_uri(char *out, size_t cap, const struct tern_usb_info *b, const char *link_opts)
+{
+    snprintf(out, cap, "usb:bus=%u,addr=%u%s%s", b->bus, b->addr, link_opts[0] ? "," : "", link_opts);
+}
+
+/* Split a --match URI into the match (vid, pid, serial, bus, addr) and the remaining link options. */
+static int parse_match(const char *uri, struct tern_usb_match *m, char *serial, size_t serial_cap, char *link_opts,
+                       size_t link_cap)
+{
+    const char *p;
+    size_t w = 0;
+
+    if (strncmp(uri, "usb", 3) || (uri[3] && uri[3] != ':')) {
+        fprintf(stderr, "tern devices: --match wants a usb URI (usb:serial=..., usb:vid=0403,pid=6010), not '%s'\n",
+                uri);
+        return -1;
+    }
+    link_opts[0] = 0;
+    p = uri[3] ? uri + 4 : uri + 3;
+    while (*p) {
+        char key[32], val[128];
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        if (!eq || eq > end || (size_t)(eq - p) >= sizeof key || (size_t)(end - eq - 1) >= sizeof val) {
+            fprintf(stderr, "tern devices: malformed option in '%s'\n", uri);
+            return -1;
+        }
+        memcpy(key, p, (size_t)(eq - p));
+        key[eq - p] = 0;
+        memcpy(val, eq + 1, (size_t)(end - eq - 1));
+        val[end - eq - 1] = 0;
+        if (!strcmp(key, "vid"))
+            m->vid = (int)strtol(val, NULL, 16);
+        else if (!strcmp(key, "pid"))
+            m->pid = (int)strtol(val, NULL, 16);
+        else if (!strcmp(key, "bus"))
+            m->bus = atoi(val);
+        else if (!strcmp(key, "addr"))
+            m->addr = atoi(val);
+        else if (!strcmp(key, "serial")) {
+            snprintf(serial, serial_cap, "%s", val);
+            m->serial = serial;
+        } else {
+            int n = snprintf(link_opts + w, link_cap - w, "%s%s=%s", w ? "," : "", key, val);
+            if (n < 0 || (size_t)n >= link_cap - w) {
+                fprintf(stderr, "tern devices: --match has too many options\n");
+                return -1;
+            }
+            w += (size_t)n;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+    static const struct option opts[] = {{"match", required_argument, 0, 'm'},
+                                         {"no-open", no_argument, 0, 'n'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    struct tern_usb_match m = TERN_USB_MATCH_ANY;
+    struct tern_usb_info boards[MAX_BOARDS];
+    char serial[128], link_opts[256] = "", err[512];
+    const char *json = NULL;
+    int no_open = 0, answered = 0, c, rc;
+    tern_usb *ctx = NULL;
+    size_t count = 0, shown;
+    FILE *jf = NULL;
+    struct json_out j;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:nj:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (parse_match(optarg, &m, serial, sizeof serial, link_opts, sizeof link_opts))
+                return 2;
+            break;
+        case 'n': no_open = 1; break;
+        case 'j': json = optarg; break;
+        case 'h': help(stdout); return 0;
+        default: help(stderr); return 2;
+        }
+    }
+    rc = tern_usb_new(&ctx, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "tern devices: %s: %s\n", tern_strerror(rc), err);
+        return 1;
+    }
+    rc = tern_usb_list(ctx, &m, boards, MAX_BOARDS, &count, err, sizeof err);
+    tern_usb_free(ctx); /* each board is opened through the backend, with its own context */
+    if (rc) {
+        fprintf(stderr, "tern devices: %s: %s\n", tern_strerror(rc), err);
+        return 1;
+    }
+    if (json) {
+        jf = report_open(json);
+        if (!jf)
+            return 1;
+        json_begin(&j, jf);
+        json_array(&j, "boards");
+    }
+    shown = count < MAX_BOARDS ? count : MAX_BOARDS;
+    if (!count)
+        printf("no board found (looked for FTDI bridges 0403:6001/6010/6011/6014/6015%s)\n",
+               m.vid >= 0 || m.serial || m.bus >= 0 ? " matching --match" : "");
+    for (size_t i = 0; i < shown; i++) {
+        const struct tern_usb_info *b = &boards[i];
+        char uri[384];
+        tern_dev *dev = NULL;
+
+        board_uri(uri, sizeof uri, b, link_opts);
+        printf("%s  %04x:%04x %s", uri, b->vid, b->pid, b->chip);
+        if (b->strings_read)
+            printf("  \"%s\" \"%s\" serial %s\n", b->manufacturer, b->product, b->serial[0] ? b->serial : "-");
+        else
+            printf("  (%s)\n", b->note);
+        if (jf) {
+            json_object(&j, NULL);
+            json_str(&j, "uri", uri);
+            json_u64(&j, "bus", b->bus);
+            json_u64(&j, "addr", b->addr);
+            json_u64(&j, "vid", b->vid);
+            json_u64(&j, "pid", b->pid);
+            json_str(&j, "chip", b->chip);
+            json_bool(&j, "strings_read", b->strings_read);
+            json_str(&j, "manufacturer", b->manufacturer);
+            json_str(&j, "product", b->product);
+            json_str(&j, "serial", b->serial);
+            if (!b->strings_read)
+                json_str(&j, "note", b->note);
+        }
+        if (no_open) {
+            answered++;
+        } else {
+            rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
+            if (rc) {
+                printf("    no accelerator answered: %s: %s\n", tern_strerror(rc), err);
+                if (jf)
+                    json_str(&j, "error", err);
+            } else {
+                const struct tern_config *cfg = tern_dev_config(dev);
+                report_config_text(stdout, cfg);
+                if (jf)
+                    report_config_json(&j, "config", cfg);
+                answered++;
+                tern_dev_close(dev);
+            }
+        }
+        if (jf)
+            json_end_object(&j);
+    }
+    if (count > shown)
+        printf("... and %zu more\n", count - shown);
+    if (jf) {
+        json_end_array(&j);
+        json_u64(&j, "count", count);
+        json_finish(&j);
+        report_close(jf);
+    }
+    return answered ? 0 : 1;
+}
