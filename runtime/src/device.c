@@ -113,6 +113,10 @@ static int transact(tern_dev *dev, uint8_t op, uint32_t addr, const void *payloa
         if (attempt)
             dev->link_stats.retries++;
         rc = dev->link.ops->send(dev->link.ctx, dev->tx, flen, lerr, sizeof lerr);
+        /* a device that takes no bytes for a while is retried like one that does not answer: a
+         * frame cut short fails its CRC, the resent one (same seq) goes through */
+        if (rc == TERN_E_TIMEOUT && attempt < TERN_RETRIES)
+            continue;
         if (rc)
             return tern_dev_fail(dev, rc, "%s seq %u: sending %zu bytes failed: %s", tern_opcode_name(op), seq, flen,
                                  lerr);

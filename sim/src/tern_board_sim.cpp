@@ -158,6 +158,11 @@ struct uart_chip {
     bool idle() const { return !tx_on && rx_st == RX_IDLE; }
 };
 
+// A run also ends once every byte given is taken and the accelerator has waited this many cycles
+// for the next one mid-frame with nothing else in flight: the rest of a frame comes with the next
+// USB transfer, and clocking an FPGA that can only count stall cycles until then buys nothing.
+constexpr unsigned STARVED_CYCLES = 64;
+
 // One board, whatever its configuration and link (its Verilated class differs).
 class board {
   public:
@@ -166,7 +171,8 @@ class board {
     virtual void set_baud(uint32_t baud) = 0;
     // Hold reset for n cycles with the chip's pins idle.
     virtual void reset(int n) = 0;
-    // Clock up to max cycles; stops once x's input is taken and the board is quiet, or out filled.
+    // Clock up to max cycles; stops once x's input is taken and the board is quiet (or starved for
+    // STARVED_CYCLES mid-frame), or out filled.
     virtual uint64_t run(xfer &x, uint64_t max) = 0;
     virtual bool quiet() const = 0;
     virtual uint64_t dropped() const { return 0; } // UART bytes lost to a full out
@@ -229,7 +235,8 @@ template <class M> class uart_board final : public board_vl<M> {
     {
         M *t = h_.top();
         uint64_t n = 0;
-        while (n < max && !(!x.in_left() && quiet())) {
+        unsigned starved = 0;
+        while (n < max && !(!x.in_left() && quiet()) && starved < STARVED_CYCLES) {
             t->clk_i = 0;
             t->rst_ni = 1;
             t->uart_rx_i = chip_.tx_level(x);
@@ -242,6 +249,13 @@ template <class M> class uart_board final : public board_vl<M> {
             this->frame_errors += t->rootp->tern_board_uart__DOT__u_uart__DOT__ferr_q;
             if (x.out_filled())
                 break;
+            const auto *r = t->rootp;
+            starved = !x.in_left() && chip_.idle() && r->tern_board_uart__DOT__in_ready &&
+                              !r->tern_board_uart__DOT__out_valid && r->tern_board_uart__DOT__u_uart__DOT__rst_q == 0 &&
+                              !r->tern_board_uart__DOT__u_uart__DOT__rvalid_q &&
+                              !r->tern_board_uart__DOT__u_uart__DOT__tbusy_q
+                          ? starved + 1
+                          : 0;
         }
         return n;
     }
@@ -286,7 +300,8 @@ template <class M> class ft245_board final : public board_vl<M> {
     {
         M *t = h_.top();
         uint64_t n = 0;
-        while (n < max && !(!x.in_left() && quiet())) {
+        unsigned starved = 0;
+        while (n < max && !(!x.in_left() && quiet()) && starved < STARVED_CYCLES) {
             const bool rxf = x.in_left(), txe = x.out_room();
             const bool oe_low = !t->ft_oe_no; // pin outputs are registers: this cycle's values
             t->clk_i = 0;
@@ -310,6 +325,12 @@ template <class M> class ft245_board final : public board_vl<M> {
                 if (x.out_filled())
                     break;
             }
+            const auto *r = t->rootp;
+            starved = !x.in_left() && r->tern_board_ft245__DOT__in_ready && !r->tern_board_ft245__DOT__out_valid &&
+                              r->tern_board_ft245__DOT__u_ft245__DOT__rx_cnt_q == 0 &&
+                              r->tern_board_ft245__DOT__u_ft245__DOT__tx_cnt_q == 0
+                          ? starved + 1
+                          : 0;
         }
         return n;
     }

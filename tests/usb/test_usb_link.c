@@ -31,7 +31,7 @@ static double now_s(void)
 
 struct outcome {
     int rc;           /* first failure on the usb device, or TERN_OK */
-    char msg[768];
+    char msg[1536];
     int mismatches;   /* results that differ from ref */
 };
 

@@ -46,7 +46,8 @@ void tern_board_sim_set_baud(tern_board_sim *s, uint32_t baud);
  *   the FPGA off (txe_n high) while out is full; a UART byte that completes while out is full is
  *   lost, as when a real chip's buffer overflows, and counted by tern_board_sim_dropped().
  * Returns early, TERN_OK, once every byte of in is taken and the board is quiet (see below), or
- * once out is full. *ran receives the cycles clocked. */
+ * has waited 64 cycles mid-frame for more input with nothing in flight (the rest of the frame
+ * comes with a later call), or once out is full. *ran receives the cycles clocked. */
 int tern_board_sim_run(tern_board_sim *s, const uint8_t *in, size_t in_len, size_t *in_used,
                        uint8_t *out, size_t out_cap, size_t *out_len, uint64_t max_cycles,
                        uint64_t *ran);
