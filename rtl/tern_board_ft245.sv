@@ -75,19 +75,9 @@ module tern_board_ft245 #(
 
     wire [1:0] led_event = {out_valid & out_ready, in_valid & in_ready};
     wire [1:0] led_hold;
-    for (genvar i = 0; i < 2; i++) begin : g_led
-        logic [STRETCH_W-1:0] hold_q;
-        always_ff @(posedge clk_i) begin
-            if (!rst_ni) begin
-                hold_q <= '0;
-            end else if (led_event[i]) begin
-                hold_q <= '1;
-            end else if (hold_q != '0) begin
-                hold_q <= hold_q - 1'b1;
-            end
-        end
-        assign led_hold[i] = hold_q != '0;
-    end
+    tern_led_stretch #(.N(2), .HOLD_W(STRETCH_W)) u_led (
+        .clk_i, .rst_ni, .event_i(led_event), .hold_o(led_hold)
+    );
 
     assign led_o = {idle, led_hold, beat_q[BEAT_W-1]};
 endmodule
