@@ -85,6 +85,35 @@ static void test_open_unknown_option_is_inval(void **state)
     expect_open_fails("ref:config=tiny,bogus=1", TERN_E_INVAL, TERN_E_INVAL);
 }
 
+/* usb: every option is checked before the bus is looked at, and the message names the option */
+static void expect_usb_refused(const char *uri, const char *needle)
+{
+    char err[512] = "";
+    tern_dev *dev = NULL;
+    int rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
+
+    if (rc == TERN_E_UNSUPPORTED)
+        return; /* built without libusb: nothing to parse */
+    if (rc != TERN_E_INVAL || dev)
+        fail_msg("tern_dev_open(\"%s\") = %d (%s), want TERN_E_INVAL", uri, rc, tern_strerror(rc));
+    if (!strstr(err, needle))
+        fail_msg("tern_dev_open(\"%s\"): message \"%s\" does not name '%s'", uri, err, needle);
+}
+
+static void test_open_usb_bad_options_are_inval(void **state)
+{
+    (void)state;
+    expect_usb_refused("usb:vid=zz", "vid");
+    expect_usb_refused("usb:pid=10000", "pid");
+    expect_usb_refused("usb:bus=-1", "bus");
+    expect_usb_refused("usb:addr=128", "addr");
+    expect_usb_refused("usb:baud=fast", "baud");
+    expect_usb_refused("usb:link=spi", "link");
+    expect_usb_refused("usb:interface=C", "interface");
+    expect_usb_refused("usb:timeout_ms=0", "timeout_ms");
+    expect_usb_refused("usb:serial=X,bogus=1", "bogus");
+}
+
 static void test_open_option_without_value_is_inval(void **state)
 {
     (void)state;
@@ -485,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_open_unknown_backend_is_notfound),
         cmocka_unit_test(test_open_unknown_config_is_notfound),
         cmocka_unit_test(test_open_unknown_option_is_inval),
+        cmocka_unit_test(test_open_usb_bad_options_are_inval),
         cmocka_unit_test(test_open_option_without_value_is_inval),
         cmocka_unit_test(test_open_null_arguments_are_inval),
         cmocka_unit_test(test_open_plain_ref_works),
