@@ -163,8 +163,6 @@ module tern_cmd_proc #(
     logic [31:0]         rsp_word_q;
     logic [31:0]         scratch_q;
     logic                err_q;                // ERR_FLAGS bit 0
-    localparam int CNT_W = 64 * NUM_CNT;
-    logic [CNT_W-1:0]    cnt_q, snap_q;
     // READ_MEM reader
     logic [1:0]          rd_rgn_q;
     logic [MW-1:0]       rd_next_q;            // next word to read
@@ -182,6 +180,7 @@ module tern_cmd_proc #(
     wire in_tx_w   = (st_q == S_TX);
     wire tx_w      = in_tx_w & out_ready_i;             // a response byte moves
     logic [7:0] tx_byte_w;
+    wire  [7:0] cnt_rdata_w;                             // a byte of the counters' snapshot
 
     assign in_ready_o  = rx_open_w;
     assign out_valid_o = in_tx_w;
@@ -381,7 +380,7 @@ module tern_cmd_proc #(
                 case (rsp_src_q)
                     SRC_ID:  tx_byte_w = id_blk_w[{pidx_w, 3'b000} +: 8];
                     SRC_REG: tx_byte_w = rsp_word_q[{pidx_w[1:0], 3'b000} +: 8];
-                    SRC_CNT: tx_byte_w = snap_q[{pidx_w, 3'b000} +: 8];
+                    SRC_CNT: tx_byte_w = cnt_rdata_w;
                     default: tx_byte_w = cur_q[{rd_bi_q, 3'b000} +: 8];
                 endcase
             default:
@@ -501,8 +500,6 @@ module tern_cmd_proc #(
                                 scratch_q <= p_word_w;
                             else
                                 err_q <= err_q & ~p_word_w[0];     // write 1 to clear
-                        OP_READ_COUNTERS:
-                            snap_q <= cnt_q;                        // before this cycle is counted
                         OP_RESET: begin
                             scratch_q <= 32'd0;
                             err_q     <= 1'b0;
@@ -679,30 +676,45 @@ module tern_cmd_proc #(
     wire c_fr_ok    = rsp_new_q & (rsp_st_q == ST_OK);       // frame counters: first response cycle
     wire c_fr_err   = rsp_new_q & (rsp_st_q != ST_OK);
     wire c_fr_ill   = rsp_new_q & (rsp_st_q == ST_ILLEGAL_CODE);
-    wire [63:0] ops_w = c_compute ? 64'(run_ops_i) : 64'd0;
 
-    wire [CNT_W-1:0] inc_w = {
-        64'(c_fr_ill),                                    // 14 ILLEGAL_RUNS
-        64'(c_fr_err),                                    // 13 FRAMES_ERR
-        64'(c_fr_ok),                                     // 12 FRAMES_OK
-        64'(c_tx),                                        // 11 BYTES_OUT
-        64'(c_rx),                                        // 10 BYTES_IN
-        ops_w,                                            //  9 TERN_OPS
-        64'(c_stall_tx), 64'(c_stall_rx), 64'(c_pipe), 64'(c_compute),
-        64'(c_commit), 64'(c_ctrl), 64'(c_tx), 64'(c_rx),
-        64'(c_any)                                        //  0 CYCLES
-    };
+    // The counters live in block RAM (tern_counters): 13 of them, since BYTES_IN counts exactly the
+    // RX cycles and BYTES_OUT exactly the TX cycles (one byte a cycle), so each pair shares one.
+    // Stored order: TERN_OPS (the wide increment) first, then CYCLES .. STALL_TX, FRAMES_OK ..
+    // ILLEGAL_RUNS. READ_COUNTERS snapshots them in its execute cycle (before that cycle is counted)
+    // and sends counter c from stored counter cidx(c).
+    localparam int NUM_ST = NUM_CNT - 2;
+    wire [NUM_ST-1:1] cnt_inc_w = {c_fr_ill, c_fr_err, c_fr_ok,
+                                   c_stall_tx, c_stall_rx, c_pipe, c_compute, c_commit, c_ctrl, c_tx, c_rx,
+                                   c_any};
+    wire [OPS_W-1:0]  cnt_ops_w = c_compute ? run_ops_i : '0;
 
-    genvar ci;
-    for (ci = 0; ci < NUM_CNT; ci = ci + 1) begin : g_cnt
-        localparam int LO = ci << 6;
-        always_ff @(posedge clk_i) begin
-            if (!rst_ni || reset_exec_w)                  // RESET: zero in its execute cycle
-                cnt_q[LO +: 64] <= 64'd0;
-            else
-                cnt_q[LO +: 64] <= cnt_q[LO +: 64] + inc_w[LO +: 64];
-        end
-    end
+    function automatic logic [3:0] cidx(input logic [3:0] c);
+        if (c < 4'd9)        cidx = c + 4'd1;     // CYCLES .. CYC_STALL_TX
+        else if (c == 4'd9)  cidx = 4'd0;         // TERN_OPS
+        else if (c == 4'd10) cidx = 4'd2;         // BYTES_IN = CYC_RX
+        else if (c == 4'd11) cidx = 4'd3;         // BYTES_OUT = CYC_TX
+        else                 cidx = c - 4'd2;     // FRAMES_OK .. ILLEGAL_RUNS
+    endfunction
+
+    // Snapshot bytes are read one cycle ahead: the payload's first byte in the header's last cycle,
+    // then the next byte whenever one moves (none after the last).
+    wire       cnt_rd_w   = in_tx_w & (rsp_src_q == SRC_CNT) &
+                            ((tx_ph_q == TX_PAY) ? ~(tx_w & (pidx_w == 7'd119))
+                                                 : ((tx_ph_q == TX_HDR) & (tx_cnt_q[3:0] == 4'd13)));
+    wire [6:0] cnt_ridx_w = (tx_ph_q == TX_PAY) ? pidx_w + {6'd0, tx_w} : 7'd0;
+
+    tern_counters #(.NUM(NUM_ST), .WIDE_W(OPS_W)) u_cnt (
+        .clk_i    (clk_i),
+        .rst_ni   (rst_ni),
+        .clear_i  (reset_exec_w),                 // RESET: zero in its execute cycle
+        .wide_i   (cnt_ops_w),
+        .inc_i    (cnt_inc_w),
+        .snap_i   ((st_q == S_EXEC) & (op_q == OP_READ_COUNTERS)),
+        .rd_i     (cnt_rd_w),
+        .rd_cnt_i (cidx(cnt_ridx_w[6:3])),
+        .rd_byte_i(cnt_ridx_w[2:0]),
+        .rd_data_o(cnt_rdata_w)
+    );
 
     wire unused_w = &{1'b0, wm_word_w[29:WM_AW], am_word_w[29:AM_AW], om_word_w[29:OM_AW],
                       cm_wword_w[29:WM_AW], cm_aword_w[29:AM_AW], nb1_w[31:B1], kw1_w[31:B1],
