@@ -224,19 +224,40 @@ module tern_cmd_proc #(
     wire [29:0] off_w = addr_q[29:0];
 
     // ---- RUN range checks without a multiplier: three shift-add products during reception ----
-    wire [31:0] nb_w = (p_n_w >> LOG2L) + {31'd0, |(p_n_w & (LANES - 1))};    // ceil(n / L)
-    wire [31:0] kw_w = (p_k_w >> LOG2W) + {31'd0, |(p_k_w & (WIDTH - 1))};    // ceil(k / W)
+    // Narrow logic throughout: a value's high bits only matter as "any set" (checks below), so
+    // the adders and comparisons are only as wide as the memory they check.
 
-    // min(x, limit): a clamped operand still proves a product > limit - 1 >= words - base
-    function automatic logic [31:0] sat(input logic [31:0] x, input int limit);
-        sat = (x > 32'(limit)) ? 32'(limit) : x;
+    // x clamped to b bits (all ones when larger)
+    function automatic logic [31:0] clamp(input logic [31:0] x, input int b);
+        clamp = ((x >> b) != 32'd0) ? ((32'd1 << b) - 32'd1) : x;
     endfunction
-    wire [31:0] nb1_w = sat(nb_w, WMEM_WORDS + 1);
-    wire [31:0] kw1_w = sat(kw_w, WMEM_WORDS + 1);
-    wire [31:0] kw2_w = sat(kw_w, AMEM_WORDS + 1);
-    wire [31:0] t2_w  = sat(p_t_w, AMEM_WORDS + 1);
-    wire [31:0] nb3_w = sat(nb_w, OMEM_WORDS + 1);
-    wire [31:0] t3_w  = sat(p_t_w, OMEM_WORDS + 1);
+    // ceil(x / 2^sh) clamped to b bits
+    function automatic logic [31:0] ceil_clamp(input logic [31:0] x, input int sh, input int b);
+        logic [31:0] hi, v;
+        hi = x >> sh;
+        v  = (hi & ((32'd1 << b) - 32'd1)) + {31'd0, (x & ((32'd1 << sh) - 32'd1)) != 32'd0};
+        ceil_clamp = (((hi >> b) != 32'd0) || v[b]) ? ((32'd1 << b) - 32'd1) : v;
+    endfunction
+    // x > limit, for limit < 2^w
+    function automatic logic above(input logic [31:0] x, input int limit, input int w);
+        above = ((x >> w) != 32'd0) || ((x & ((32'd1 << w) - 32'd1)) > 32'(limit));
+    endfunction
+    // a + b <= limit, for limit < 2^w
+    function automatic logic fits(input logic [63:0] a, input logic [63:0] b, input int limit, input int w);
+        logic [63:0] s;
+        s    = (a & ((64'd1 << w) - 64'd1)) + (b & ((64'd1 << w) - 64'd1));
+        fits = ((a >> w) == 64'd0) && ((b >> w) == 64'd0) && (s <= 64'(limit));
+    endfunction
+
+    // NB = ceil(n / L), KW = ceil(k / W) and t, each clamped to the bits of the memory it is checked
+    // against: a clamped operand is more than that memory's words, so the product still proves the
+    // RUN out of range (n, k, t >= 1 are checked apart).
+    wire [31:0] nb1_w = ceil_clamp(p_n_w, LOG2L, B1);
+    wire [31:0] kw1_w = ceil_clamp(p_k_w, LOG2W, B1);
+    wire [31:0] kw2_w = ceil_clamp(p_k_w, LOG2W, B2);
+    wire [31:0] t2_w  = clamp(p_t_w, B2);
+    wire [31:0] nb3_w = ceil_clamp(p_n_w, LOG2L, B3);
+    wire [31:0] t3_w  = clamp(p_t_w, B3);
     localparam int P1_W = B1 << 1, P2_W = B2 << 1, P3_W = B3 << 1;
     wire [P1_W-1:0] p1_w;
     wire [P2_W-1:0] p2_w;
@@ -248,18 +269,33 @@ module tern_cmd_proc #(
     tern_seqmul #(.A_W(B3), .B_W(B3), .STEP(STEP3)) u_mul_o (
         .clk_i(clk_i), .start_i(mul_start_q), .a_i(nb3_w[B3-1:0]), .b_i(t3_w[B3-1:0]), .p_o(p3_w));
 
-    wire run_ok_w = (p_n_w != 0) && (p_k_w != 0) && (p_k_w <= 32'(MAX_K)) && (p_t_w != 0) &&
+    localparam int MK_W = $clog2(MAX_K + 1);
+    localparam int WW_W = $clog2(WMEM_WORDS + 1);
+    localparam int AW_W = $clog2(AMEM_WORDS + 1);
+    localparam int OW_W = $clog2(OMEM_WORDS + 1);
+    wire run_ok_w = (p_n_w != 0) && (p_k_w != 0) && !above(p_k_w, MAX_K, MK_W) && (p_t_w != 0) &&
                     (p_flags_w[31:1] == 31'd0) &&
-                    (64'(p_wbase_w) + 64'(p1_w) <= 64'(WMEM_WORDS)) &&
-                    (64'(p_abase_w) + 64'(p2_w) <= 64'(AMEM_WORDS)) &&
-                    (64'(p_obase_w) + 64'(p3_w) <= 64'(OMEM_WORDS));
+                    fits(64'(p_wbase_w), 64'(p1_w), WMEM_WORDS, WW_W) &&
+                    fits(64'(p_abase_w), 64'(p2_w), AMEM_WORDS, AW_W) &&
+                    fits(64'(p_obase_w), 64'(p3_w), OMEM_WORDS, OW_W);
 
     // ---- memory access checks ------------------------------------------------------------------
-    wire [31:0] mem_len_w = (op_q == OP_WRITE_MEM) ? len_q : p_word_w;
-    wire [32:0] mem_end_w = 33'(off_w) + 33'(mem_len_w);
-    wire        in_rgn_w  = (rgn_w == 2'd0) ? (mem_end_w <= 33'(WM_SIZE)) :
-                            (rgn_w == 2'd1) ? (mem_end_w <= 33'(AM_SIZE)) :
-                            (rgn_w == 2'd2) ? (mem_end_w <= 33'(OM_SIZE)) : 1'b0;
+    // offset + length <= region size on RG_W + 1 bits (either operand above is out of every region)
+    localparam int RG_MAX = (WM_SIZE > AM_SIZE) ? ((WM_SIZE > OM_SIZE) ? WM_SIZE : OM_SIZE)
+                                                : ((AM_SIZE > OM_SIZE) ? AM_SIZE : OM_SIZE);
+    localparam int RG_W   = $clog2(RG_MAX + 1);
+    localparam int PL_W   = $clog2(MAX_PAYLOAD + 1);
+    if (RG_W > 30) begin : g_bad_region
+        // Elaboration fails here: a memory region must be smaller than the 2^30 bytes of an address.
+        tern_config_error_memory_region_too_large u_error ();
+    end
+    wire [31:0]     mem_len_w = (op_q == OP_WRITE_MEM) ? len_q : p_word_w;
+    wire            mem_big_w = ((off_w >> RG_W) != 30'd0) || ((mem_len_w >> RG_W) != 32'd0);
+    wire [RG_W:0]   mem_end_w = {1'b0, off_w[RG_W-1:0]} + {1'b0, mem_len_w[RG_W-1:0]};
+    wire            in_rgn_w  = !mem_big_w &&
+                                ((rgn_w == 2'd0) ? (mem_end_w <= (RG_W + 1)'(WM_SIZE)) :
+                                 (rgn_w == 2'd1) ? (mem_end_w <= (RG_W + 1)'(AM_SIZE)) :
+                                 (rgn_w == 2'd2) ? (mem_end_w <= (RG_W + 1)'(OM_SIZE)) : 1'b0);
     wire        reg_rd_ok_w = (addr_q < 32'd20) || (addr_q == 32'd32) || (addr_q == 32'd33);
     wire        reg_wr_ok_w = (addr_q == 32'd32) || (addr_q == 32'd33);
 
@@ -282,7 +318,7 @@ module tern_cmd_proc #(
                 else if (!in_rgn_w || rgn_w == 2'd2) chk_st_w = ST_BAD_ADDR;
             OP_READ_MEM:
                 if (len_q != 32'd4)        chk_st_w = ST_BAD_LEN;
-                else if (p_word_w == 0 || p_word_w > 32'(MAX_PAYLOAD)) chk_st_w = ST_BAD_LEN;
+                else if (p_word_w == 0 || above(p_word_w, MAX_PAYLOAD, PL_W)) chk_st_w = ST_BAD_LEN;
                 else if (!in_rgn_w || (rgn_w == 2'd2 && (addr_q[1:0] != 2'd0 || p_word_w[1:0] != 2'd0)))
                                            chk_st_w = ST_BAD_ADDR;
             OP_RUN:
@@ -404,7 +440,7 @@ module tern_cmd_proc #(
                 go_tx_w = 1'b1;
                 if (crc16_q != hcrc_q)                go_st_w = ST_BAD_HCRC;
                 else if (ver_q != 8'd1)               go_st_w = ST_BAD_VERSION;
-                else if (len_q > 32'(MAX_PAYLOAD))    go_st_w = ST_BAD_LEN;
+                else if (above(len_q, MAX_PAYLOAD, PL_W)) go_st_w = ST_BAD_LEN;
                 else                                  go_tx_w = 1'b0;
             end
             S_PCHK: begin

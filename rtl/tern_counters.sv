@@ -6,16 +6,18 @@
 // small delta register that takes this cycle's increment:
 //
 //   - A sequencer walks the RAM without pause, one chunk a cycle (counter 0 chunk 0, chunk 1, ...
-//     counter NUM-1 last chunk, then again). Chunk 0 of counter c adds its delta (which restarts
-//     from this cycle's increment), the next chunks add the carry of the chunk before: the live
-//     value of c is RAM + delta at any time. A delta thus waits at most 3 rounds of NUM x CHUNKS
-//     cycles (a round, a snapshot pass, a round; elaboration checks that it fits in its 8 extra bits).
+//     counter NUM-1 last chunk, then again). Chunk 0 of counter c adds its delta and, in the carry
+//     input, this cycle's increment of a narrow counter (the delta restarts from 0); the next
+//     chunks add the carry of the chunk before: the value of c is RAM + delta, carries included.
+//     A delta thus waits at most 3 rounds of NUM x CHUNKS cycles (a round, a snapshot pass, a
+//     round; elaboration checks that this fits in its 8 extra bits).
 //   - snap_i (the READ_COUNTERS execute cycle) copies every delta into a shift register; once the
 //     counter being added (if any) is done, a pass over all counters writes RAM + copied delta into
 //     a second RAM, the snapshot, that rd_* reads. The live RAM is not written during the pass;
-//     the deltas keep counting. Snapshot counter c chunk k can be read from cycle
-//     snap_i + 6 + CHUNKS c + k on (the command processor reads counter c's first byte no earlier
-//     than 14 + 8 c cycles after snap_i, after the 14 header bytes).
+//     the deltas keep counting; a counter whose chunk 0 comes between snap_i and the pass keeps
+//     its delta for the next round. Snapshot counter c chunk k can be read from cycle
+//     snap_i + 2 + CHUNKS (c + 1) + k on (the command processor reads stored counter c + 1's first
+//     byte no earlier than 14 + 8 c cycles after snap_i, after the 14 header bytes).
 //   - clear_i (RESET's execute cycle) and rst_ni zero the deltas and flag every counter zero: the
 //     next time the sequencer adds one, it takes its RAM chunks as 0 (the RAMs are never cleared
 //     and start with any content).
@@ -39,7 +41,8 @@ module tern_counters #(
     input  wire [2:0]        rd_byte_i,          // byte, 0 the least significant
     output wire [7:0]        rd_data_o           // one cycle after rd_i; holds otherwise
 );
-    localparam int NDW    = 8;                               // delta bits of counters 1 ..
+    localparam int NDW_L2 = 3;
+    localparam int NDW    = 1 << NDW_L2;                     // delta bits of counters 1 ..
     localparam int WDW    = WIDE_W + 8;                      // delta bits of counter 0
     localparam int CH_W   = (WDW <= 16) ? 16 : 32;           // chunk: RAM word, added in a cycle
     localparam int CHUNKS = 64 / CH_W;
@@ -47,8 +50,9 @@ module tern_counters #(
     localparam int BS_W   = $clog2(CH_W / 8);                // byte within a chunk
     localparam int A_W    = IDX_W + K_W;
     localparam int DEPTH  = NUM << K_W;
+    localparam int WAIT3  = 3 * NUM * CHUNKS;                // longest wait of a delta: 3 rounds
 
-    if (NUM < 2 || NUM > 16 || 3 * NUM * CHUNKS + 4 > 255 || WDW > 32) begin : g_bad_num
+    if (NUM < 2 || NUM > 16 || WAIT3 + 4 > 255 || WDW > 32) begin : g_bad_num
         // Elaboration fails here: a delta could overflow its 8 extra bits.
         tern_config_error_counters_out_of_range u_error ();
     end
@@ -106,7 +110,9 @@ module tern_counters #(
     wire [CH_W-1:0] live_w;                      // live RAM chunk (ac_q, ak_q)
     wire            first_w   = (ak_q == '0);
     wire            zero_w    = first_w ? z_q[ac_q] : zq_q;
-    wire            consume_w = av_q & first_w & ~apass_q;   // counter ac_q's delta goes into the RAM
+    // Counter ac_q's delta goes into the RAM: not in the pass, and not while a snapshot waits for
+    // its pass (the deltas were copied: a counter whose chunk 0 comes after snap_i keeps its delta).
+    wire            consume_w = av_q & first_w & ~apass_q & ~req_q;
 
     logic [WDW-1:0] dsel_w;                      // the delta or copy of counter ac_q
     always_comb begin
@@ -118,11 +124,22 @@ module tern_counters #(
         else
             for (int c = 1; c < NUM; c = c + 1)
                 if (ac_q == IDX_W'(c))
-                    dsel_w = WDW'(dn_q[(c - 1) * NDW +: NDW]);
+                    dsel_w = WDW'(dn_q[((c - 1) << NDW_L2) +: NDW]);
     end
 
-    wire [CH_W-1:0] add_w   = first_w ? CH_W'(dsel_w) : CH_W'(carry_q);
-    wire [CH_W:0]   sum_w   = {1'b0, zero_w ? {CH_W{1'b0}} : live_w} + {1'b0, add_w};
+    // A narrow counter's increment of this cycle goes straight into the RAM with its delta (the
+    // carry input), except in a snapshot cycle: the snapshot must not see it, the delta keeps it.
+    logic inc_sel_w;
+    always_comb begin
+        inc_sel_w = 1'b0;
+        for (int c = 1; c < NUM; c = c + 1)
+            if (ac_q == IDX_W'(c))
+                inc_sel_w = inc_i[c];
+    end
+
+    wire [CH_W-1:0] add_w   = (first_w & (apass_q | consume_w)) ? CH_W'(dsel_w) : '0;
+    wire            cin_w   = first_w ? (consume_w & ~snap_i & inc_sel_w) : carry_q;
+    wire [CH_W:0]   sum_w   = {1'b0, zero_w ? {CH_W{1'b0}} : live_w} + {1'b0, add_w} + {{CH_W{1'b0}}, cin_w};
     wire [A_W-1:0]  aaddr_w = {ac_q, ak_q};
 
     always_ff @(posedge clk_i) begin
@@ -163,8 +180,10 @@ module tern_counters #(
         always_ff @(posedge clk_i) begin
             if (reset_w)
                 dn_q[LO +: NDW] <= '0;
+            else if (mine_w)                     // this cycle's increment went into the RAM
+                dn_q[LO +: NDW] <= {{(NDW-1){1'b0}}, snap_i & inc_i[c]};
             else
-                dn_q[LO +: NDW] <= (mine_w ? NDW'(0) : dn_q[LO +: NDW]) + NDW'(inc_i[c]);
+                dn_q[LO +: NDW] <= dn_q[LO +: NDW] + NDW'(inc_i[c]);
             if (snap_i)
                 fn_q[LO +: NDW] <= mine_w ? NDW'(0) : dn_q[LO +: NDW];
             else if (shift_w)

@@ -108,7 +108,8 @@ module tern_top #(
     );
 
     // The engine owns the read ports while it runs; the command processor at all other times.
-    tern_bram #(.DEPTH(WMEM_WORDS), .DATA_W(WM_DW), .SEG_W(8)) u_wmem (
+    // WMEM: a tern_bram, or the SPRAMs of an iCE40 UltraPlus (tern_wmem.sv)
+    tern_wmem #(.DEPTH(WMEM_WORDS), .DATA_W(WM_DW), .SEG_W(8)) u_wmem (
         .clk_i,
         .re_i(c_wm_re | e_wm_re), .raddr_i(e_busy ? e_wm_raddr : c_wm_raddr), .rdata_o(wm_rdata),
         .we_i(c_wm_we), .waddr_i(c_wm_waddr), .wdata_i(c_wm_wdata)

@@ -13,6 +13,7 @@ packages=(
     yosys nextpnr-ice40 fpga-icestorm      # synthesis, place and route, bitstreams (iCE40)
     umockdev libumockdev-dev               # the virtual board: an emulated USB bridge for tests
     iverilog gtkwave                       # a second simulator, waveform viewer
+    python3                                # the FPGA gate checker and fpga-report (fpga_boards/report)
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -28,7 +28,7 @@ module study_tb #(
         .fold_o    (fold_w)
     );
 
-    always #5 clk_q = ~clk_q;
+    initial forever #5 clk_q = ~clk_q;
 
     logic [STIM_W-1:0] stim_q [0:MAX_CYC-1];
     reg   [8*256-1:0]  path_q;
