@@ -599,7 +599,10 @@ static void scenario_unplug(libusb_context *ctx)
     int n = 0, rc, rc2;
 
     rc = libusb_bulk_transfer(h, B.ep_out, data, 2000, &n, TMO);
-    CHECK(rc == LIBUSB_ERROR_NO_DEVICE, "the write across the unplug: %s (%d bytes)", ename(rc), n);
+    /* the device goes at byte 1000; on a loaded machine the chip may have taken the whole URB
+     * before the trigger is served (known: the fault then lands just after the URB, not inside) */
+    CHECK(rc == LIBUSB_ERROR_NO_DEVICE || (rc == 0 && n == 2000), "the write across the unplug: %s (%d bytes)",
+          ename(rc), n);
     rc = libusb_bulk_transfer(h, B.ep_in, buf, sizeof buf, &n, TMO);
     CHECK(rc == LIBUSB_ERROR_NO_DEVICE, "a read after it: %s", ename(rc));
     rc = libusb_control_transfer(h, 0xC0, 0x0A, 0, B.port, buf, 1, TMO);
