@@ -8,7 +8,7 @@ tern_fpga_board(
   DEVICE      up5k
   PACKAGE     sg48
   TOP         icebreaker_top
-  SOURCES     icebreaker_top.sv
+  SOURCES     icebreaker_top.sv ${PROJECT_SOURCE_DIR}/rtl/tern_reset_gen.sv
   CONSTRAINTS icebreaker.pcf
   CLOCK_HZ    12000000
   LINK        uart

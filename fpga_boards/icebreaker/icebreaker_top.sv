@@ -29,19 +29,9 @@ module icebreaker_top #(
     output wire [4:0] led_o                // break-off PMOD LED1..LED5, active high
 );
     // ---- reset ---------------------------------------------------------------------------------
-    logic           btn_s1_q = 1'b0, btn_s2_q = 1'b0;   // 0: as if pressed until synchronised
-    logic [RST_W:0] por_q = '0;                         // top bit set: reset released
+    wire rst_n;
 
-    always_ff @(posedge clk_i) begin
-        btn_s1_q <= btn_ni;
-        btn_s2_q <= btn_s1_q;
-        if (!btn_s2_q)
-            por_q <= '0;
-        else if (!por_q[RST_W])
-            por_q <= por_q + 1'b1;
-    end
-
-    wire rst_n = por_q[RST_W];
+    tern_reset_gen #(.HOLD_W(RST_W)) u_reset (.clk_i(clk_i), .button_ni(btn_ni), .rst_no(rst_n));
 
     // ---- the accelerator behind its UART --------------------------------------------------------
     wire [3:0] led_w;                      // {idle, tx, rx, error}, active high

@@ -250,22 +250,21 @@ template <class M> class uart_board final : public board_vl<M> {
             if (x.out_filled())
                 break;
             const auto *r = t->rootp;
-            starved = !x.in_left() && chip_.idle() && r->tern_board_uart__DOT__in_ready &&
-                              !r->tern_board_uart__DOT__out_valid && r->tern_board_uart__DOT__u_uart__DOT__rst_q == 0 &&
-                              !r->tern_board_uart__DOT__u_uart__DOT__rvalid_q &&
-                              !r->tern_board_uart__DOT__u_uart__DOT__tbusy_q
+            starved = !x.in_left() && bridge_idle() && r->tern_board_uart__DOT__in_ready &&
+                              !r->tern_board_uart__DOT__out_valid
                           ? starved + 1
                           : 0;
         }
         return n;
     }
-    bool quiet() const override
+    bool quiet() const override { return bridge_idle() && (h_.top()->led_o & 8) != 0; } // led_o[3]: idle_o
+    // Nothing on the wires either way: the chip and the FPGA's UART are idle.
+    bool bridge_idle() const
     {
         const auto *r = h_.top()->rootp;
-        return chip_.idle() && (h_.top()->led_o & 8) != 0 && // led_o[3]: tern_top's idle_o
-               r->tern_board_uart__DOT__u_uart__DOT__rst_q == 0 && // receiver idle
-               !r->tern_board_uart__DOT__u_uart__DOT__rvalid_q &&  // no byte waiting
-               !r->tern_board_uart__DOT__u_uart__DOT__tbusy_q;     // transmitter idle
+        return chip_.idle() && r->tern_board_uart__DOT__u_uart__DOT__rst_q == 0 && // receiver idle
+               !r->tern_board_uart__DOT__u_uart__DOT__rvalid_q &&                 // no byte waiting
+               !r->tern_board_uart__DOT__u_uart__DOT__tbusy_q;                    // transmitter idle
     }
     uint64_t dropped() const override { return chip_.dropped; }
 
@@ -326,19 +325,19 @@ template <class M> class ft245_board final : public board_vl<M> {
                     break;
             }
             const auto *r = t->rootp;
-            starved = !x.in_left() && r->tern_board_ft245__DOT__in_ready && !r->tern_board_ft245__DOT__out_valid &&
-                              r->tern_board_ft245__DOT__u_ft245__DOT__rx_cnt_q == 0 &&
-                              r->tern_board_ft245__DOT__u_ft245__DOT__tx_cnt_q == 0
+            starved = !x.in_left() && bridge_idle() && r->tern_board_ft245__DOT__in_ready &&
+                              !r->tern_board_ft245__DOT__out_valid
                           ? starved + 1
                           : 0;
         }
         return n;
     }
-    bool quiet() const override
+    bool quiet() const override { return bridge_idle() && (h_.top()->led_o & 8) != 0; } // led_o[3]: idle_o
+    // Nothing held in the bridge's FIFOs either way.
+    bool bridge_idle() const
     {
         const auto *r = h_.top()->rootp;
-        return (h_.top()->led_o & 8) != 0 && // led_o[3]: tern_top's idle_o
-               r->tern_board_ft245__DOT__u_ft245__DOT__rx_cnt_q == 0 &&
+        return r->tern_board_ft245__DOT__u_ft245__DOT__rx_cnt_q == 0 &&
                r->tern_board_ft245__DOT__u_ft245__DOT__tx_cnt_q == 0;
     }
   private:
