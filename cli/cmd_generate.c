@@ -139,8 +139,10 @@ int cmd_generate(int argc, char **argv)
                 d->seq_len);
         goto out;
     }
-    if (tern_sampler_init(&sampler, d->vocab_size, temperature, topp, seed)) {
-        fprintf(stderr, "tern generate: out of memory\n");
+    int src = tern_sampler_init(&sampler, d->vocab_size, temperature, topp, seed);
+    if (src) {
+        fprintf(stderr, "tern generate: cannot set up the sampler (temperature %g, topp %g): %s\n", temperature,
+                topp, tern_strerror(src));
         goto out;
     }
     fprintf(stderr, "tern generate: %zu prompt tokens, %ld positions, temperature %g, topp %g, seed %llu\n", ntok,
@@ -166,9 +168,14 @@ int cmd_generate(int argc, char **argv)
         /* generation: sample from the last position's logits, then one position at a time */
         int32_t token = tokens[np - 1];
         for (uint32_t pos = np;; pos++) {
-            int32_t next = tern_sampler_sample(&sampler, s.logits);
+            int32_t next;
             size_t n = 0;
             const char *piece;
+            if (tern_sampler_sample(&sampler, s.logits, &next)) {
+                fprintf(stderr, "tern generate: cannot sample after position %u: a logit is NaN or infinite\n",
+                        pos - 1);
+                goto out;
+            }
             if (next == 1)
                 break; /* BOS delimits sequences */
             piece = tern_tokenizer_decode(s.tok, token, next, &n);

@@ -188,8 +188,8 @@ int session_forward(struct session *s, const char *cmd, const int32_t *tokens, u
         rc = tern_llm_forward(s->devs[i].llm, tokens, t, pos, rows ? lo : NULL, rows);
         if (rc) {
             if (!s->mismatch)
-                fprintf(stderr, "tern %s: forward pass on '%s' at position %u failed: %s: %s\n", cmd, s->devs[i].uri,
-                        pos, tern_strerror(rc), tern_dev_last_error(s->devs[i].dev));
+                fprintf(stderr, "tern %s: forward pass on '%s' (positions %u..%u) failed: %s (%s)\n", cmd,
+                        s->devs[i].uri, pos, pos + t - 1, tern_dev_last_error(s->devs[i].dev), tern_strerror(rc));
             return rc;
         }
     }

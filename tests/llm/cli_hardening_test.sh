@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# cli_hardening_test.sh — the `tern` command on bad input: numbers that overflow, option values
+# that are wrong, texts that are not text, --json - and --json paths, progress and --compare
+# reports. Needs no shared model: every case synthesises its own (one case per ctest test).
+# usage: cli_hardening_test.sh CASE TERN_BINARY DATA_DIR
+set -uo pipefail
+case_name=$1 tern=$2 data=$3
+work=$(mktemp -d /tmp/tern_cli_test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# A small synthetic model and its tokenizer: $work/m.bin, $work/t.bin.
+synth() {
+    "$tern" model synth --dim 64 --hidden-dim 96 --layers 2 --heads 4 --kv-heads 2 --vocab 300 --seq-len 64 \
+        --seed 5 --out "$work/m.bin" --tokenizer-out "$work/t.bin" > /dev/null || fail "synth failed"
+}
+M() { echo --model "$work/m.bin" --tokenizer "$work/t.bin"; }
+
+# Run the command in "$@", which must fail (exit 1 or 2, not a crash) with stderr matching $want.
+must_fail() {
+    local want=$1
+    shift
+    "$@" > "$work/out.txt" 2> "$work/err.txt"
+    local rc=$?
+    [[ $rc -eq 1 || $rc -eq 2 ]] || { cat "$work/err.txt"; fail "exit $rc (want 1 or 2) from: $*"; }
+    grep -Eq -- "$want" "$work/err.txt" || { cat "$work/err.txt"; fail "no message matching '$want' from: $*"; }
+    echo "refused ($rc): $(tail -n 1 "$work/err.txt")"
+}
+
+case $case_name in
+nonfinite)
+    # a checkpoint that passes validation but whose final-norm weights (3e38) overflow float
+    synth
+    python3 - "$work/m.bin" "$work/big.bin" <<'EOF' || fail "cannot patch the checkpoint"
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+dim = struct.unpack_from('<i', b, 8)[0]       # header: magic, version, dim, ...
+b[256:256 + 4 * dim] = struct.pack('<%df' % dim, *([3e38] * dim))   # final_norm follows the header
+open(sys.argv[2], 'wb').write(b)
+EOF
+    "$tern" model info "$work/big.bin" > /dev/null || fail "the patched checkpoint does not pass validation"
+    for t in 0 0.8 1e-39; do
+        must_fail "position [0-9]+: the final RMSNorm gives a value that is not finite.*largest final-norm weight is 3e\+38" \
+            "$tern" generate --model "$work/big.bin" --tokenizer "$work/t.bin" --prompt "hello" --temperature $t --steps 16
+        [[ ! -s $work/out.txt ]] || fail "text was printed from non-finite logits (temperature $t): $(cat "$work/out.txt")"
+    done
+    must_fail "position 0: the final RMSNorm gives a value that is not finite" \
+        "$tern" eval --model "$work/big.bin" --tokenizer "$work/t.bin" --text "$data/story.txt"
+    ;;
+tiny_temperature)
+    # temperatures whose logit/temperature overflows float are the greedy limit, not garbage
+    synth
+    # shellcheck disable=SC2046
+    "$tern" generate $(M) --prompt "hello world" --temperature 0 --steps 48 > "$work/greedy.txt" 2> /dev/null \
+        || fail "greedy generation failed"
+    for t in 1e-39 1e-45 1e-30; do
+        # shellcheck disable=SC2046
+        "$tern" generate $(M) --prompt "hello world" --temperature $t --seed 9 --steps 48 > "$work/tiny.txt" \
+            2> "$work/err.txt" || { cat "$work/err.txt"; fail "--temperature $t failed"; }
+        cmp "$work/greedy.txt" "$work/tiny.txt" || fail "--temperature $t differs from greedy: $(cat "$work/tiny.txt")"
+    done
+    echo "tiny temperatures give the greedy text: $(head -c 60 "$work/greedy.txt")"
+    ;;
+*)
+    fail "unknown case $case_name"
+    ;;
+esac
