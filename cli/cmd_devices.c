@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 #include "tern/tern_usb.h"
@@ -59,15 +60,18 @@ static int parse_match(const char *uri, struct tern_usb_match *m, char *serial, 
         key[eq - p] = 0;
         memcpy(val, eq + 1, (size_t)(end - eq - 1));
         val[end - eq - 1] = 0;
-        if (!strcmp(key, "vid"))
-            m->vid = (int)strtol(val, NULL, 16);
-        else if (!strcmp(key, "pid"))
-            m->pid = (int)strtol(val, NULL, 16);
-        else if (!strcmp(key, "bus"))
-            m->bus = atoi(val);
-        else if (!strcmp(key, "addr"))
-            m->addr = atoi(val);
-        else if (!strcmp(key, "serial")) {
+        if (!strcmp(key, "vid") || !strcmp(key, "pid") || !strcmp(key, "bus") || !strcmp(key, "addr")) {
+            const int hex = key[0] == 'v' || key[0] == 'p';
+            const uint64_t max = hex ? 0xFFFF : key[0] == 'b' ? 255 : 127;
+            char opt[48];
+            uint64_t v;
+            snprintf(opt, sizeof opt, "--match %s", key);
+            if (arg_u64("devices", opt, val, hex ? 16 : 10, hex ? 1 : 0, max,
+                        hex ? "hexadecimal 1..ffff" : key[0] == 'b' ? "a bus number 0..255" : "an address 0..127",
+                        &v))
+                return -1;
+            *(key[0] == 'v' ? &m->vid : key[0] == 'p' ? &m->pid : key[0] == 'b' ? &m->bus : &m->addr) = (int)v;
+        } else if (!strcmp(key, "serial")) {
             snprintf(serial, serial_cap, "%s", val);
             m->serial = serial;
         } else {
@@ -101,7 +105,8 @@ int cmd_devices(int argc, char **argv)
     struct json_out j;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:nj:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:nj:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_match(optarg, &m, serial, sizeof serial, link_opts, sizeof link_opts))
@@ -110,8 +115,12 @@ int cmd_devices(int argc, char **argv)
         case 'n': no_open = 1; break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("devices", c, argv);
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tern devices: unexpected argument '%s'\n", argv[optind]);
+        return 2;
     }
     rc = tern_usb_new(&ctx, err, sizeof err);
     if (rc) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "llm_session.h"
 
@@ -61,7 +62,8 @@ int cmd_eval(int argc, char **argv)
     uint64_t scored = 0, top1 = 0;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'z': tok = optarg; break;
@@ -70,8 +72,12 @@ int cmd_eval(int argc, char **argv)
         case 'c': compare = optarg; break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("eval", c, argv);
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tern eval: unexpected argument '%s'\n", argv[optind]);
+        return 2;
     }
     if (!model || !tok || !text_path) {
         fprintf(stderr, "tern eval: --model, --tokenizer and --text are required\n");

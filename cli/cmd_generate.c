@@ -2,12 +2,14 @@
  * accelerator; the prompt goes through as one batch (prefill), then token by token. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <float.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "commands.h"
 #include "llm_session.h"
 
@@ -55,7 +57,7 @@ int cmd_generate(int argc, char **argv)
         {"json", required_argument, 0, 'j'},        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *model = NULL, *tok = NULL, *backend = "ref", *prompt = "", *compare = NULL, *json = NULL;
-    long steps = 256;
+    int64_t steps = 256;
     float temperature = 1.0f, topp = 0.9f;
     uint64_t seed = 0;
     int seed_given = 0, by_token = 0, c, rc = 1;
@@ -63,49 +65,40 @@ int cmd_generate(int argc, char **argv)
     struct tern_sampler sampler = {0};
     int32_t *tokens = NULL;
     size_t ntok = 0;
-    char *end;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'z': tok = optarg; break;
         case 'b': backend = optarg; break;
         case 'p': prompt = optarg; break;
         case 'n':
-            steps = strtol(optarg, &end, 10);
-            if (*end || steps < 0) {
-                fprintf(stderr, "tern generate: --steps wants a whole number >= 0, not '%s'\n", optarg);
+            if (arg_i64("generate", "--steps", optarg, 0, INT32_MAX,
+                        "a whole number of positions >= 0 (0: the model's sequence length)", &steps))
                 return 2;
-            }
             break;
         case 't':
-            temperature = strtof(optarg, &end);
-            if (*end || !(temperature >= 0.0f)) {
-                fprintf(stderr, "tern generate: --temperature wants a number >= 0, not '%s'\n", optarg);
+            if (arg_float("generate", "--temperature", optarg, 0.0, FLT_MAX, "a finite number >= 0 (0 is greedy)",
+                          &temperature))
                 return 2;
-            }
             break;
         case 'P':
-            topp = strtof(optarg, &end);
-            if (*end || !(topp >= 0.0f && topp <= 1.0f)) {
-                fprintf(stderr, "tern generate: --topp wants a number in [0, 1], not '%s'\n", optarg);
+            if (arg_float("generate", "--topp", optarg, 0.0, 1.0, "a number from 0 to 1 (0 or 1: no top-p)", &topp))
                 return 2;
-            }
             break;
         case 's':
-            seed = strtoull(optarg, &end, 0);
-            if (*end) {
-                fprintf(stderr, "tern generate: --seed wants a whole number, not '%s'\n", optarg);
+            if (arg_u64("generate", "--seed", optarg, 0, 0, UINT64_MAX, "a whole number 0..2^64-1 (or 0x hex)",
+                        &seed))
                 return 2;
-            }
             seed_given = 1;
             break;
         case 'c': compare = optarg; break;
         case 'T': by_token = 1; break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("generate", c, argv);
         }
     }
     if (optind < argc) {
@@ -125,8 +118,8 @@ int cmd_generate(int argc, char **argv)
     const struct tern_model_dims *d = tern_model_dims(s.model);
     if (steps == 0 || steps > d->seq_len) {
         if (steps > d->seq_len)
-            fprintf(stderr, "tern generate: --steps %ld is more than the model's %d positions; using %d\n", steps,
-                    d->seq_len, d->seq_len);
+            fprintf(stderr, "tern generate: --steps %lld is more than the model's %d positions; using %d\n",
+                    (long long)steps, d->seq_len, d->seq_len);
         steps = d->seq_len;
     }
     tokens = malloc((strlen(prompt) + 3) * sizeof *tokens);
@@ -145,8 +138,8 @@ int cmd_generate(int argc, char **argv)
                 topp, tern_strerror(src));
         goto out;
     }
-    fprintf(stderr, "tern generate: %zu prompt tokens, %ld positions, temperature %g, topp %g, seed %llu\n", ntok,
-            steps, temperature, topp, (unsigned long long)seed);
+    fprintf(stderr, "tern generate: %zu prompt tokens, %lld positions, temperature %g, topp %g, seed %llu\n", ntok,
+            (long long)steps, temperature, topp, (unsigned long long)seed);
 
     /* the prompt: positions 0 .. np-1 at once (or one by one), printing its pieces */
     uint32_t np = ntok < (size_t)steps ? (uint32_t)ntok : (uint32_t)steps;

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 
@@ -26,13 +27,18 @@ int cmd_info(int argc, char **argv)
     int c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:j:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":b:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b': uri = optarg; break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("info", c, argv);
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tern info: unexpected argument '%s'\n", argv[optind]);
+        return 2;
     }
     rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
     if (rc) {

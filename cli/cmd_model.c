@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 #include "tern/tern_model.h"
@@ -242,11 +243,12 @@ static int model_info(int argc, char **argv)
     int c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = optarg; break;
         case 'h': info_help(stdout); return 0;
-        default: info_help(stderr); return 2;
+        default: return arg_bad_option("model info", c, argv);
         }
     }
     if (optind != argc - 1) {
@@ -291,6 +293,7 @@ static int model_info(int argc, char **argv)
 
 /* ---- synth ----------------------------------------------------------------------------------- */
 
+/* A dimension: any 32-bit integer here; tern_model_dims_check says what is wrong with its value. */
 static int parse_i32(const char *opt, const char *s, int32_t *v)
 {
     char *end;
@@ -303,23 +306,6 @@ static int parse_i32(const char *opt, const char *s, int32_t *v)
         return -1;
     }
     *v = (int32_t)x;
-    return 0;
-}
-
-static int parse_u64(const char *opt, const char *s, uint64_t *v)
-{
-    char *end;
-
-    errno = 0;
-    if (!*s || *s == '-' || *s == '+') {
-        fprintf(stderr, "tern model synth: --%s '%s' is not an unsigned integer\n", opt, s);
-        return -1;
-    }
-    *v = strtoull(s, &end, 0);
-    if (errno || *end) {
-        fprintf(stderr, "tern model synth: --%s '%s' is not a 64-bit unsigned integer\n", opt, s);
-        return -1;
-    }
     return 0;
 }
 
@@ -344,11 +330,13 @@ static int model_synth(int argc, char **argv)
     int c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:s:o:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":l:s:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'l': like = optarg; break;
         case 's':
-            if (parse_u64("seed", optarg, &seed))
+            if (arg_u64("model synth", "--seed", optarg, 0, 0, UINT64_MAX, "a whole number 0..2^64-1 (or 0x hex)",
+                        &seed))
                 return 2;
             break;
         case 'o': out = optarg; break;
@@ -361,8 +349,7 @@ static int model_synth(int argc, char **argv)
                 given[c - O_DIM] = 1;
                 break;
             }
-            synth_help(stderr);
-            return 2;
+            return arg_bad_option("model synth", c, argv);
         }
     }
     if (optind < argc) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 
@@ -156,15 +157,24 @@ int cmd_selftest(int argc, char **argv)
     struct json_out j;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:s:c:j:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":b:s:c:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b': uri = optarg; break;
         case 'c': cmp_uri = optarg; break;
-        case 's': seed = strtoull(optarg, NULL, 0); break;
+        case 's':
+            if (arg_u64("selftest", "--seed", optarg, 0, 0, UINT64_MAX, "a whole number 0..2^64-1 (or 0x hex)",
+                        &seed))
+                return 2;
+            break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("selftest", c, argv);
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tern selftest: unexpected argument '%s'\n", argv[optind]);
+        return 2;
     }
     rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
     if (rc) {

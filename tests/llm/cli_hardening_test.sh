@@ -62,6 +62,56 @@ tiny_temperature)
     done
     echo "tiny temperatures give the greedy text: $(head -c 60 "$work/greedy.txt")"
     ;;
+options)
+    # every bad option value: exit 2, nothing on stdout, one line naming the option and what it wants
+    synth
+    g="generate --model $work/m.bin --tokenizer $work/t.bin --prompt hi --steps 4"
+    while IFS='|' read -r args want; do
+        eval "set -- $args"
+        "$tern" "$@" > "$work/out.txt" 2> "$work/err.txt"
+        rc=$?
+        [[ $rc -eq 2 ]] || { cat "$work/err.txt"; fail "exit $rc (want 2) from: $args"; }
+        grep -Eq -- "$want" "$work/err.txt" || { cat "$work/err.txt"; fail "no message matching '$want' from: $args"; }
+        [[ ! -s $work/out.txt ]] || fail "output on stdout from: $args"
+        echo "ok: $args -> $(head -n 1 "$work/err.txt")"
+    done <<'CASES'
+$g --temperature inf|--temperature 'inf' is infinite; want a finite number >= 0
+$g --temperature -inf|--temperature '-inf' is infinite
+$g --temperature nan|--temperature 'nan' is not a number \(NaN\)
+$g --temperature -0.5|--temperature '-0.5' is negative
+$g --temperature 1e39|--temperature '1e39' is too large
+$g --temperature 0.5x|--temperature '0.5x' has characters after the number
+$g --temperature ''|--temperature needs a value
+$g --topp 1.5|--topp '1.5' is too large; want a number from 0 to 1
+$g --topp nan|--topp 'nan' is not a number
+$g --steps -1|--steps '-1' is negative
+$g --steps 12abc|--steps '12abc' has characters after the number
+$g --steps 99999999999|--steps '99999999999' is too large
+$g --seed -1|--seed '-1' is negative
+$g --seed 18446744073709551616|--seed '18446744073709551616' is too large
+$g --seed 0x|--seed '0x' is not a whole number
+$g --no-such-option|unknown option '--no-such-option'
+$g --steps|option '--steps' needs a value
+$g stray|unexpected argument 'stray'
+eval --model $work/m.bin --tokenizer $work/t.bin --text x --bogus|tern eval: unknown option '--bogus'
+selftest --seed 12q|tern selftest: --seed '12q' has characters after the number
+selftest --seed -3|tern selftest: --seed '-3' is negative
+info --backend ref stray|tern info: unexpected argument 'stray'
+model synth --seed ' -5' --like $work/m.bin --out $work/x.bin|--seed ' -5' is not a whole number
+model info --json|tern model info: option '--json' needs a value
+CASES
+    if "$tern" --help | grep -q '^  devices'; then
+        for a in "vid=zz|--match vid 'zz' is not a whole number" "pid=10000|--match pid '10000' is too large" \
+                 "bus=-1|--match bus '-1' is negative" "addr=128|--match addr '128' is too large"; do
+            must_fail "${a#*|}" "$tern" devices --match "usb:${a%%|*}" --no-open
+        done
+    fi
+    if "$tern" --help | grep -q '^  vboard'; then
+        must_fail "--bus '0' is too small; want a bus number 1..255" "$tern" vboard --bus 0 -- true
+        must_fail "--addr 'x' is not a whole number" "$tern" vboard --addr x -- true
+        must_fail "--park-us '-1' is negative" "$tern" vboard --park-us -1 -- true
+    fi
+    ;;
 *)
     fail "unknown case $case_name"
     ;;
