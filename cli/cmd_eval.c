@@ -1,6 +1,7 @@
 /* cmd_eval.c — `tern eval`: teacher-forced scoring of a text (perplexity, mean negative
  * log-likelihood, top-1 agreement) with every ternary product on the accelerator. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,28 +23,56 @@ static void help(FILE *f)
             "  starting again from BOS.\n");
 }
 
+/* The whole file (a pipe or a terminal too) as a string without its final newlines; NULL after
+ * printing why: it cannot be read, or it holds a NUL byte, which no text does (the tokenizer would
+ * stop there and score the text only up to it). */
 static char *read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
+    char *buf = NULL, *nul;
+    size_t n = 0, cap = 0;
 
-    if (!f)
+    if (!f) {
+        fprintf(stderr, "tern eval: cannot read %s: %s\n", path, strerror(errno));
         return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            buf[n] = 0;
-            /* a text file's final newline is not part of the text */
-            while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-                buf[--n] = 0;
-        } else {
-            free(buf);
-            buf = NULL;
+    }
+    for (;;) {
+        if (cap - n < 4096) {
+            char *p = realloc(buf, cap ? 2 * cap : 65536);
+            if (!p) {
+                fprintf(stderr, "tern eval: %s: out of memory after %zu bytes\n", path, n);
+                goto fail;
+            }
+            buf = p;
+            cap = cap ? 2 * cap : 65536;
         }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "tern eval: cannot read %s: %s\n", path, strerror(errno));
+        goto fail;
     }
     fclose(f);
+    if ((nul = memchr(buf, 0, n))) {
+        fprintf(stderr, "tern eval: %s: byte %zu (counting from 0) is NUL: a text holds no NUL bytes (is it a "
+                        "binary file, or UTF-16?)\n",
+                path, (size_t)(nul - buf));
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    /* a text file's final newline is not part of the text */
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = 0;
     return buf;
+
+fail:
+    fclose(f);
+    free(buf);
+    return NULL;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -85,10 +114,8 @@ int cmd_eval(int argc, char **argv)
         return 2;
     }
     text = read_text(text_path);
-    if (!text) {
-        fprintf(stderr, "tern eval: cannot read %s\n", text_path);
+    if (!text)
         return 1;
-    }
     memset(&s, 0, sizeof s);
     /* logits for every position of a window (rows 0: the model's sequence length) */
     if (session_open(&s, "eval", model, tok, backend, compare, 0))

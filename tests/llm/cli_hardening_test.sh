@@ -112,6 +112,26 @@ CASES
         must_fail "--park-us '-1' is negative" "$tern" vboard --park-us -1 -- true
     fi
     ;;
+nul_text)
+    # a NUL is not text: refused naming the file and the byte offset, never scored up to the NUL
+    synth
+    printf 'Once upon a time\0there was a cat' > "$work/mid.txt"
+    printf '\0Once upon a time' > "$work/first.txt"
+    printf 'Once upon a time\n\0' > "$work/last.txt"
+    for f in mid:16 first:0 last:17; do
+        # shellcheck disable=SC2046
+        must_fail "tern eval: $work/${f%%:*}.txt: byte ${f#*:} \(counting from 0\) is NUL" \
+            "$tern" eval $(M) --text "$work/${f%%:*}.txt"
+        [[ ! -s $work/out.txt ]] || fail "a text with a NUL was scored: $(cat "$work/out.txt")"
+    done
+    # the same text without the NUL is fine, and so is a text read from a pipe
+    printf 'Once upon a time there was a cat\n' > "$work/ok.txt"
+    # shellcheck disable=SC2046
+    "$tern" eval $(M) --text "$work/ok.txt" > "$work/a.txt" 2> /dev/null || fail "a plain text was refused"
+    # shellcheck disable=SC2046
+    "$tern" eval $(M) --text /dev/stdin < "$work/ok.txt" > "$work/b.txt" 2> /dev/null || fail "a piped text was refused"
+    cmp "$work/a.txt" "$work/b.txt" || fail "a piped text scores differently"
+    ;;
 *)
     fail "unknown case $case_name"
     ;;
