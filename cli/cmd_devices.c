@@ -23,7 +23,8 @@ static void help(FILE *f)
                "  --match URI   only boards this usb URI selects, e.g. usb:serial=X or usb:vid=0403,pid=6010;\n"
                "                its link options (link=, baud=, interface=) are used to open them\n"
                "  --no-open     descriptors only: do not talk to the FPGA\n"
-               "  --json FILE   also write the list as JSON ('-' for stdout)\n"
+               "  --json FILE   also write the list as JSON ('-': stdout, which then holds only\n"
+               "                the JSON; the list goes to stderr)\n"
                "Exit status: 0 when at least one board answered (or, with --no-open, was seen), 1 otherwise.\n");
 }
 
@@ -122,6 +123,7 @@ int cmd_devices(int argc, char **argv)
         fprintf(stderr, "tern devices: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    FILE *out = report_human(json);
     rc = tern_usb_new(&ctx, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tern devices: %s: %s\n", tern_strerror(rc), err);
@@ -142,7 +144,7 @@ int cmd_devices(int argc, char **argv)
     }
     shown = count < MAX_BOARDS ? count : MAX_BOARDS;
     if (!count)
-        printf("no board found (looked for FTDI bridges 0403:6001/6010/6011/6014/6015%s)\n",
+        fprintf(out, "no board found (looked for FTDI bridges 0403:6001/6010/6011/6014/6015%s)\n",
                m.vid >= 0 || m.serial || m.bus >= 0 ? " matching --match" : "");
     for (size_t i = 0; i < shown; i++) {
         const struct tern_usb_info *b = &boards[i];
@@ -150,11 +152,11 @@ int cmd_devices(int argc, char **argv)
         tern_dev *dev = NULL;
 
         board_uri(uri, sizeof uri, b, link_opts);
-        printf("%s  %04x:%04x %s", uri, b->vid, b->pid, b->chip);
+        fprintf(out, "%s  %04x:%04x %s", uri, b->vid, b->pid, b->chip);
         if (b->strings_read)
-            printf("  \"%s\" \"%s\" serial %s\n", b->manufacturer, b->product, b->serial[0] ? b->serial : "-");
+            fprintf(out, "  \"%s\" \"%s\" serial %s\n", b->manufacturer, b->product, b->serial[0] ? b->serial : "-");
         else
-            printf("  (%s)\n", b->note);
+            fprintf(out, "  (%s)\n", b->note);
         if (jf) {
             json_object(&j, NULL);
             json_str(&j, "uri", uri);
@@ -175,12 +177,12 @@ int cmd_devices(int argc, char **argv)
         } else {
             rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
             if (rc) {
-                printf("    no accelerator answered: %s: %s\n", tern_strerror(rc), err);
+                fprintf(out, "    no accelerator answered: %s: %s\n", tern_strerror(rc), err);
                 if (jf)
                     json_str(&j, "error", err);
             } else {
                 const struct tern_config *cfg = tern_dev_config(dev);
-                report_config_text(stdout, cfg);
+                report_config_text(out, cfg);
                 if (jf)
                     report_config_json(&j, "config", cfg);
                 answered++;
@@ -191,7 +193,7 @@ int cmd_devices(int argc, char **argv)
             json_end_object(&j);
     }
     if (count > shown)
-        printf("... and %zu more\n", count - shown);
+        fprintf(out, "... and %zu more\n", count - shown);
     if (jf) {
         json_end_array(&j);
         json_u64(&j, "count", count);

@@ -20,7 +20,14 @@ static void help(FILE *f)
             "  the perplexity, the mean negative log-likelihood (nats per token) and the top-1\n"
             "  agreement (how often the most likely next token is the text's), and the hardware summary.\n"
             "  A text longer than the model's context is scored in windows of that length, each\n"
-            "  starting again from BOS.\n");
+            "  starting again from BOS.\n"
+            "  --model M          checkpoint (e.g. ../shared/models/bitllama-3m/model.bin)\n"
+            "  --tokenizer T      tokenizer (e.g. ../shared/models/bitllama-3m/tokenizer.bin)\n"
+            "  --text FILE        the text: UTF-8 bytes (a pipe works); a file with a NUL byte is refused\n"
+            "  --backend URI      device: ref, ref:config=tiny, sim:config=tiny, ... (default ref)\n"
+            "  --compare A,B      run on two devices in lock step, comparing every accumulator\n"
+            "  --json FILE        write the scores and the summary as JSON too ('-': stdout, which then\n"
+            "                     holds only the JSON; the scores go to stderr)\n");
 }
 
 /* The whole file (a pipe or a terminal too) as a string without its final newlines; NULL after
@@ -160,10 +167,11 @@ int cmd_eval(int argc, char **argv)
     if (session_finish(&s, "eval"))
         goto out;
     double mean = nll / (double)scored;
-    printf("tokens scored     %llu\n", (unsigned long long)scored);
-    printf("mean NLL          %.9f nats/token\n", mean);
-    printf("perplexity        %.6f\n", exp(mean));
-    printf("top-1 agreement   %.4f\n", (double)top1 / (double)scored);
+    FILE *out = report_human(json);
+    fprintf(out, "tokens scored     %llu\n", (unsigned long long)scored);
+    fprintf(out, "mean NLL          %.9f nats/token\n", mean);
+    fprintf(out, "perplexity        %.6f\n", exp(mean));
+    fprintf(out, "top-1 agreement   %.4f\n", (double)top1 / (double)scored);
     session_summary_text(&s, stderr);
     if (json) {
         FILE *f = report_open(json);

@@ -32,18 +32,42 @@ static void help(FILE *f)
             "  --compare A,B      run on two devices in lock step and stop at the first differing\n"
             "                     accumulator (e.g. ref,sim)\n"
             "  --token-by-token   feed the prompt one position at a time instead of one batch\n"
-            "  --json FILE        write the summary as JSON too ('-' for stdout)\n");
+            "  --json FILE        write the text and the summary as JSON too ('-': stdout, which then\n"
+            "                     holds only the JSON; the text goes to stderr)\n");
 }
 
-/* Print a piece unless it is a single non-printable byte (as llama2.c does). */
-static void print_piece(const char *p, size_t n)
+/* The text as it is printed: where it goes (stdout, or stderr when the JSON goes to stdout) and
+ * every byte of it, for the JSON report. */
+struct text_out {
+    FILE *f;
+    char *buf;
+    size_t len, cap;
+};
+
+/* Print a piece unless it is a single non-printable byte (as llama2.c does); keep it. */
+static int print_piece(struct text_out *t, const char *p, size_t n)
 {
     if (!p || n == 0)
-        return;
+        return 0;
     if (n == 1 && !(isprint((unsigned char)p[0]) || isspace((unsigned char)p[0])))
-        return;
-    fwrite(p, 1, n, stdout);
-    fflush(stdout);
+        return 0;
+    fwrite(p, 1, n, t->f);
+    fflush(t->f);
+    if (t->len + n > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 4096;
+        while (cap < t->len + n)
+            cap *= 2;
+        char *b = realloc(t->buf, cap);
+        if (!b) {
+            fprintf(stderr, "tern generate: out of memory for the text\n");
+            return -1;
+        }
+        t->buf = b;
+        t->cap = cap;
+    }
+    memcpy(t->buf + t->len, p, n);
+    t->len += n;
+    return 0;
 }
 
 int cmd_generate(int argc, char **argv)
@@ -64,7 +88,8 @@ int cmd_generate(int argc, char **argv)
     struct session s;
     struct tern_sampler sampler = {0};
     int32_t *tokens = NULL;
-    size_t ntok = 0;
+    size_t ntok = 0, generated = 0;
+    struct text_out text = {0};
 
     optind = 1;
     opterr = 0;
@@ -112,6 +137,7 @@ int cmd_generate(int argc, char **argv)
     }
     if (!seed_given)
         seed = (uint64_t)time(NULL);
+    text.f = report_human(json);
 
     if (session_open(&s, "generate", model, tok, backend, compare, 1))
         goto out;
@@ -155,7 +181,8 @@ int cmd_generate(int argc, char **argv)
     for (uint32_t p = 1; p <= last_printed; p++) {
         size_t n = 0;
         const char *piece = tern_tokenizer_decode(s.tok, tokens[p - 1], tokens[p], &n);
-        print_piece(piece, n);
+        if (print_piece(&text, piece, n))
+            goto out;
     }
     if (np == ntok) {
         /* generation: sample from the last position's logits, then one position at a time */
@@ -172,7 +199,9 @@ int cmd_generate(int argc, char **argv)
             if (next == 1)
                 break; /* BOS delimits sequences */
             piece = tern_tokenizer_decode(s.tok, token, next, &n);
-            print_piece(piece, n);
+            if (print_piece(&text, piece, n))
+                goto out;
+            generated++;
             token = next;
             if (pos >= (uint32_t)steps)
                 break;
@@ -180,8 +209,8 @@ int cmd_generate(int argc, char **argv)
                 goto out;
         }
     }
-    printf("\n");
-    fflush(stdout);
+    fputc('\n', text.f);
+    fflush(text.f);
     if (session_finish(&s, "generate"))
         goto out;
     session_summary_text(&s, stderr);
@@ -194,7 +223,10 @@ int cmd_generate(int argc, char **argv)
         json_begin(&j, f);
         json_str(&j, "command", "generate");
         json_str(&j, "model", model);
+        json_str(&j, "prompt", prompt);
         json_u64(&j, "prompt_tokens", ntok);
+        json_u64(&j, "generated_tokens", generated);
+        json_strn(&j, "text", text.buf ? text.buf : "", text.len);
         json_u64(&j, "steps", (uint64_t)steps);
         json_f64(&j, "temperature", temperature);
         json_f64(&j, "topp", topp);
@@ -206,6 +238,7 @@ int cmd_generate(int argc, char **argv)
     rc = 0;
 out:
     tern_sampler_free(&sampler);
+    free(text.buf);
     free(tokens);
     session_close(&s);
     return rc;

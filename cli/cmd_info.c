@@ -13,7 +13,8 @@ static void help(FILE *f)
                "  Opens the device, reads its configuration from its ID registers and prints it with\n"
                "  the device counters.\n"
                "  --backend URI   device to open (default: ref)\n"
-               "  --json FILE     also write the report as JSON ('-' for stdout)\n");
+               "  --json FILE     also write the report as JSON ('-': stdout, which then holds\n"
+               "                  only the JSON; the report goes to stderr)\n");
 }
 
 int cmd_info(int argc, char **argv)
@@ -51,8 +52,8 @@ int cmd_info(int argc, char **argv)
         tern_dev_close(dev);
         return 1;
     }
-    report_config_text(stdout, tern_dev_config(dev));
-    report_counters_text(stdout, &cnt, tern_dev_config(dev));
+    report_config_text(report_human(json), tern_dev_config(dev));
+    report_counters_text(report_human(json), &cnt, tern_dev_config(dev));
     if (json) {
         FILE *f = report_open(json);
         struct json_out j;

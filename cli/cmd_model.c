@@ -26,7 +26,8 @@ static void info_help(FILE *f)
                "  every tensor's shape, parameter and byte counts, each matrix kind's scales and how many\n"
                "  weights are -1, 0 and +1 (the zero fraction is what zero-skipping hardware gains).\n"
                "  Exits 1 with the reason when the file is malformed.\n"
-               "  --json FILE     also write the report as JSON ('-' for stdout)\n");
+               "  --json FILE     also write the report as JSON ('-': stdout, which then holds\n"
+               "                  only the JSON; the report goes to stderr)\n");
 }
 
 static void synth_help(FILE *f)
@@ -101,7 +102,7 @@ static void collect(const tern_model *m, struct kind_stats *ks, struct tern_code
     }
 }
 
-static void info_text(const char *path, const tern_model *m, const struct kind_stats *ks,
+static void info_text(FILE *out, const char *path, const tern_model *m, const struct kind_stats *ks,
                       const struct tern_code_counts *all)
 {
     const struct tern_model_dims *d = tern_model_dims(m);
@@ -111,45 +112,45 @@ static void info_text(const char *path, const tern_model *m, const struct kind_s
     float lo, hi;
     char shape[48];
 
-    printf("model        %s\n", path);
-    printf("file         %llu bytes: header %d, floats %llu, ternary matrices %llu\n",
+    fprintf(out, "model        %s\n", path);
+    fprintf(out, "file         %llu bytes: header %d, floats %llu, ternary matrices %llu\n",
            (unsigned long long)tern_model_file_bytes(m), TERN_CKPT_HEADER_BYTES, (unsigned long long)(4 * fp),
            (unsigned long long)(tern_model_file_bytes(m) - TERN_CKPT_HEADER_BYTES - 4 * fp));
-    printf("header       magic 0x%08x, version %d, shared_classifier %d\n", TERN_CKPT_MAGIC, TERN_CKPT_VERSION,
+    fprintf(out, "header       magic 0x%08x, version %d, shared_classifier %d\n", TERN_CKPT_MAGIC, TERN_CKPT_VERSION,
            (int)d->shared_classifier);
-    printf("dimensions   dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, seq_len %d\n",
+    fprintf(out, "dimensions   dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, seq_len %d\n",
            (int)d->dim, (int)d->hidden_dim, (int)d->n_layers, (int)d->n_heads, (int)d->n_kv_heads,
            (int)d->vocab_size, (int)d->seq_len);
-    printf("derived      head_size %d, kv_dim %d, %d query heads per kv head\n", (int)(d->dim / d->n_heads),
+    fprintf(out, "derived      head_size %d, kv_dim %d, %d query heads per kv head\n", (int)(d->dim / d->n_heads),
            (int)(d->dim / d->n_heads * d->n_kv_heads), (int)(d->n_heads / d->n_kv_heads));
-    printf("parameters   %llu: ternary %llu (%.2f%%), float %llu\n", (unsigned long long)(tp + fp),
+    fprintf(out, "parameters   %llu: ternary %llu (%.2f%%), float %llu\n", (unsigned long long)(tp + fp),
            (unsigned long long)tp, 100 * frac(tp, tp + fp), (unsigned long long)fp);
 
-    printf("\n%-16s %-16s %5s %10s %10s %10s %10s %10s %7s  %s\n", "tensor", "shape [out][in]", "count", "params",
+    fprintf(out, "\n%-16s %-16s %5s %10s %10s %10s %10s %10s %7s  %s\n", "tensor", "shape [out][in]", "count", "params",
            "bytes", "-1", "0", "+1", "zero%", "scale min / mean / max");
     float_range(tern_model_final_norm(m), nd, &lo, &hi);
     snprintf(shape, sizeof shape, "[%d]", (int)d->dim);
-    printf("%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "final_norm", shape, 1, (unsigned long long)nd,
+    fprintf(out, "%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "final_norm", shape, 1, (unsigned long long)nd,
            (unsigned long long)(4 * nd), (double)lo, (double)hi);
     float_range(tern_model_embedding(m), nv * nd, &lo, &hi);
     snprintf(shape, sizeof shape, "[%d][%d]", (int)d->vocab_size, (int)d->dim);
-    printf("%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "token_embedding", shape, 1,
+    fprintf(out, "%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "token_embedding", shape, 1,
            (unsigned long long)(nv * nd), (unsigned long long)(4 * nv * nd), (double)lo, (double)hi);
     for (int k = 0; k < TERN_MAT_KINDS; k++) {
         const struct tern_tmatrix *t = tern_model_matrix(m, 0, (enum tern_mat_kind)k);
         const struct kind_stats *s = &ks[k];
         snprintf(shape, sizeof shape, "[%u][%u]", t->rows, t->cols);
-        printf("%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%  %.4g / %.4g / %.4g\n",
+        fprintf(out, "%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%  %.4g / %.4g / %.4g\n",
                tern_mat_kind_name((enum tern_mat_kind)k), shape, (int)d->n_layers, (unsigned long long)s->params,
                (unsigned long long)s->bytes, (unsigned long long)s->codes.neg, (unsigned long long)s->codes.zero,
                (unsigned long long)s->codes.pos, 100 * frac(s->codes.zero, s->params), (double)s->smin,
                s->ssum / d->n_layers, (double)s->smax);
     }
-    printf("%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%\n", "all ternary", "", 7 * (int)d->n_layers,
+    fprintf(out, "%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%\n", "all ternary", "", 7 * (int)d->n_layers,
            (unsigned long long)tp, (unsigned long long)(tern_model_file_bytes(m) - TERN_CKPT_HEADER_BYTES - 4 * fp),
            (unsigned long long)all->neg, (unsigned long long)all->zero, (unsigned long long)all->pos,
            100 * frac(all->zero, tall));
-    printf("\ncodes        %llu weights checked: %llu illegal (binary 10); -1 %.2f%%, 0 %.2f%%, +1 %.2f%%\n",
+    fprintf(out, "\ncodes        %llu weights checked: %llu illegal (binary 10); -1 %.2f%%, 0 %.2f%%, +1 %.2f%%\n",
            (unsigned long long)tall, (unsigned long long)all->illegal, 100 * frac(all->neg, tall),
            100 * frac(all->zero, tall), 100 * frac(all->pos, tall));
 }
@@ -274,7 +275,7 @@ static int model_info(int argc, char **argv)
         return 1;
     }
     collect(m, ks, &all);
-    info_text(path, m, ks, &all);
+    info_text(report_human(json), path, m, ks, &all);
     if (jf) {
         json_begin(&j, jf);
         json_str(&j, "model", path);

@@ -35,7 +35,8 @@ static void help(FILE *f)
                "  --compare URI   device to compare with (default: ref:config=<the device's configuration>;\n"
                "                  'none' for the oracle only)\n"
                "  --seed N        random seed for weights and activations (default 1)\n"
-               "  --json FILE     also write the report as JSON ('-' for stdout)\n");
+               "  --json FILE     also write the report as JSON ('-': stdout, which then holds\n"
+               "                  only the JSON; the report goes to stderr)\n");
 }
 
 static void oracle(const uint8_t *codes, const int8_t *act, uint32_t n, uint32_t k, uint32_t t, int32_t *out)
@@ -182,6 +183,7 @@ int cmd_selftest(int argc, char **argv)
         return 1;
     }
     const struct tern_config *cfg = tern_dev_config(dev);
+    FILE *out = report_human(json);
     if (!cmp_uri && strncmp(uri, "ref", 3)) {
         snprintf(cmp_buf, sizeof cmp_buf, "ref:config=%s", cfg->name);
         cmp_uri = cmp_buf;
@@ -210,9 +212,9 @@ int cmd_selftest(int argc, char **argv)
     };
     const size_t nshapes = sizeof shapes / sizeof shapes[0];
 
-    report_config_text(stdout, cfg);
+    report_config_text(out, cfg);
     if (cmp)
-        printf("comparing with %s\n", cmp_uri);
+        fprintf(out, "comparing with %s\n", cmp_uri);
     if (json) {
         jf = report_open(json);
         if (!jf) {
@@ -226,14 +228,14 @@ int cmd_selftest(int argc, char **argv)
         report_config_json(&j, "config", cfg);
         json_array(&j, "cases");
     }
-    printf("\n%-38s %7s %7s %3s %10s %10s %7s  %s\n", "case", "N", "K", "T", "cycles", "compute", "util", "result");
+    fprintf(out, "\n%-38s %7s %7s %3s %10s %10s %7s  %s\n", "case", "N", "K", "T", "cycles", "compute", "util", "result");
     for (size_t i = 0; i < nshapes; i++) {
         const struct shape *s = &shapes[i];
         struct tern_counters d = {0};
         rc = run_case(dev, cmp, s, &seed, &d);
         double util = d.cycles ? (double)d.tern_ops / ((double)d.cycles * L * W) : 0.0;
         const char *res = rc == 1 ? "match" : rc == 0 ? "MISMATCH" : tern_strerror(rc);
-        printf("%-38s %7u %7u %3u %10llu %10llu %6.2f%%  %s\n", s->why, s->n, s->k, s->t,
+        fprintf(out, "%-38s %7u %7u %3u %10llu %10llu %6.2f%%  %s\n", s->why, s->n, s->k, s->t,
                (unsigned long long)d.cycles, (unsigned long long)d.cyc_compute, 100 * util, res);
         if (rc < 0)
             fprintf(stderr, "  %s\n", tern_dev_last_error(dev));
@@ -258,10 +260,10 @@ int cmd_selftest(int argc, char **argv)
     struct tern_counters total;
     rc = tern_dev_read_counters(dev, &total);
     if (!rc) {
-        printf("\n");
-        report_counters_text(stdout, &total, cfg);
+        fprintf(out, "\n");
+        report_counters_text(out, &total, cfg);
     }
-    printf("\n%zu cases: %zu match, %d failed\n", nshapes, nshapes - (size_t)failed, failed);
+    fprintf(out, "\n%zu cases: %zu match, %d failed\n", nshapes, nshapes - (size_t)failed, failed);
     if (jf) {
         json_end_array(&j);
         if (!rc)

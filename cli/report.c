@@ -65,19 +65,62 @@ void json_end_array(struct json_out *j)
     close_with(j, ']');
 }
 
-void json_str(struct json_out *j, const char *key, const char *v)
+/* The length of the well-formed UTF-8 sequence at p, of the avail bytes there (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t avail)
 {
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        n = 2;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        n = 3;
+        lo = p[0] == 0xE0 ? 0xA0 : 0x80;
+        hi = p[0] == 0xED ? 0x9F : 0xBF;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        n = 4;
+        lo = p[0] == 0xF0 ? 0x90 : 0x80;
+        hi = p[0] == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (avail < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void json_strn(struct json_out *j, const char *key, const char *v, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)v, *end = p + n;
+
     sep(j, key);
     fputc('"', j->f);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(j->f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(j->f, "\\u%04x", *p);
-        else
-            fputc(*p, j->f);
+    while (p < end) {
+        size_t len = utf8_len(p, (size_t)(end - p));
+        if (len == 0) {
+            fputs("\\ufffd", j->f); /* JSON is UTF-8: a byte that is not stands for U+FFFD */
+            p++;
+        } else if (*p == '"' || *p == '\\') {
+            fprintf(j->f, "\\%c", *p++);
+        } else if (*p < 0x20) {
+            fprintf(j->f, "\\u%04x", *p++);
+        } else {
+            fwrite(p, 1, len, j->f);
+            p += len;
+        }
     }
     fputc('"', j->f);
+}
+
+void json_str(struct json_out *j, const char *key, const char *v)
+{
+    json_strn(j, key, v, strlen(v));
 }
 
 void json_u64(struct json_out *j, const char *key, uint64_t v)
@@ -112,6 +155,11 @@ void json_finish(struct json_out *j)
     while (j->depth > 0)
         close_with(j, '}');
     fputc('\n', j->f);
+}
+
+FILE *report_human(const char *json_path)
+{
+    return json_path && json_path[0] == '-' && !json_path[1] ? stderr : stdout;
 }
 
 FILE *report_open(const char *path)

@@ -132,6 +132,54 @@ nul_text)
     "$tern" eval $(M) --text /dev/stdin < "$work/ok.txt" > "$work/b.txt" 2> /dev/null || fail "a piped text was refused"
     cmp "$work/a.txt" "$work/b.txt" || fail "a piped text scores differently"
     ;;
+json_stdout)
+    # with --json -, stdout is one JSON document (python3 -m json.tool parses it) for every
+    # command that has --json; the human report goes to stderr
+    synth
+    printf 'Once upon a time there was a cat\n' > "$work/text.txt"
+    # shellcheck disable=SC2016
+    while IFS='|' read -r args human; do
+        eval "set -- $args"
+        "$tern" "$@" --json - > "$work/out.json" 2> "$work/err.txt"
+        rc=$?
+        [[ $rc -eq 0 || $args == devices* ]] || { cat "$work/err.txt"; fail "exit $rc from: $args --json -"; }
+        python3 -m json.tool "$work/out.json" > /dev/null \
+            || { head -c 600 "$work/out.json"; fail "stdout of '$args --json -' is not JSON alone"; }
+        grep -Eq -- "$human" "$work/err.txt" || { cat "$work/err.txt"; fail "no human report on stderr from: $args"; }
+        echo "pure JSON: $args"
+    done <<'CASES'
+info --backend ref:config=tiny|configuration tiny
+selftest --backend ref:config=tiny|cases: 9 match
+model info $work/m.bin|dim 64, hidden_dim 96
+generate --model $work/m.bin --tokenizer $work/t.bin --prompt $'caf\xc3\xa9 \xff\x01 "q" \\' --steps 24 --seed 3|hardware summary
+generate --model $work/m.bin --tokenizer $work/t.bin --compare ref,ref:config=tiny --steps 12 --temperature 0|hardware summary
+eval --model $work/m.bin --tokenizer $work/t.bin --text $work/text.txt|perplexity
+eval --model $work/m.bin --tokenizer $work/t.bin --text $work/text.txt --compare ref,ref:config=tiny|perplexity
+CASES
+    # the text generate printed (to stderr) is in the JSON; bytes that are not UTF-8 become U+FFFD
+    "$tern" generate --model "$work/m.bin" --tokenizer "$work/t.bin" --prompt $'caf\xc3\xa9 \xff' --steps 24 \
+        --seed 3 --json - > "$work/out.json" 2> "$work/err.txt" || fail "generate --json - failed"
+    python3 - "$work/out.json" "$work/err.txt" <<'EOF' || fail "the JSON text is not what was printed"
+import json, sys
+j = json.load(open(sys.argv[1], encoding='utf-8'))
+err = open(sys.argv[2], 'rb').read().decode('utf-8', 'replace')
+assert j['prompt'] == 'caf\u00e9 \ufffd', repr(j['prompt'])
+assert j['text'].startswith('caf') and j['generated_tokens'] > 0, repr(j['text'][:20])
+assert j['text'] in err, 'text not on stderr'
+EOF
+    if "$tern" --help | grep -q '^  devices'; then
+        "$tern" devices --no-open --json - > "$work/out.json" 2> "$work/err.txt"
+        python3 -m json.tool "$work/out.json" > /dev/null || fail "devices --no-open --json - is not JSON alone"
+        echo "pure JSON: devices --no-open"
+    fi
+    if "$tern" --help | grep -q '^  vboard'; then
+        "$tern" vboard --engine ref -- "$tern" devices --json - > "$work/out.json" 2> "$work/err.txt" \
+            || { cat "$work/err.txt"; fail "devices on a virtual board failed"; }
+        python3 -m json.tool "$work/out.json" > /dev/null || fail "devices --json - on a virtual board is not JSON alone"
+        grep -q "configuration default" "$work/err.txt" || fail "no human report on stderr from devices"
+        echo "pure JSON: devices on a virtual board"
+    fi
+    ;;
 *)
     fail "unknown case $case_name"
     ;;
