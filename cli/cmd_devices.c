@@ -102,7 +102,8 @@ int cmd_devices(int argc, char **argv)
     int no_open = 0, answered = 0, c, rc;
     tern_usb *ctx = NULL;
     size_t count = 0, shown;
-    FILE *jf = NULL;
+    struct report_file rep;
+    FILE *jf;
     struct json_out j;
 
     optind = 1;
@@ -124,28 +125,30 @@ int cmd_devices(int argc, char **argv)
         return 2;
     }
     FILE *out = report_human(json);
+    if (report_open(&rep, "devices", json))
+        return 1;
+    jf = rep.f;
     rc = tern_usb_new(&ctx, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tern devices: %s: %s\n", tern_strerror(rc), err);
+        report_discard(&rep);
         return 1;
     }
     rc = tern_usb_list(ctx, &m, boards, MAX_BOARDS, &count, err, sizeof err);
     tern_usb_free(ctx); /* each board is opened through the backend, with its own context */
     if (rc) {
         fprintf(stderr, "tern devices: %s: %s\n", tern_strerror(rc), err);
+        report_discard(&rep);
         return 1;
     }
-    if (json) {
-        jf = report_open(json);
-        if (!jf)
-            return 1;
+    if (jf) {
         json_begin(&j, jf);
         json_array(&j, "boards");
     }
     shown = count < MAX_BOARDS ? count : MAX_BOARDS;
     if (!count)
         fprintf(out, "no board found (looked for FTDI bridges 0403:6001/6010/6011/6014/6015%s)\n",
-               m.vid >= 0 || m.serial || m.bus >= 0 ? " matching --match" : "");
+                m.vid >= 0 || m.serial || m.bus >= 0 ? " matching --match" : "");
     for (size_t i = 0; i < shown; i++) {
         const struct tern_usb_info *b = &boards[i];
         char uri[384];
@@ -154,7 +157,8 @@ int cmd_devices(int argc, char **argv)
         board_uri(uri, sizeof uri, b, link_opts);
         fprintf(out, "%s  %04x:%04x %s", uri, b->vid, b->pid, b->chip);
         if (b->strings_read)
-            fprintf(out, "  \"%s\" \"%s\" serial %s\n", b->manufacturer, b->product, b->serial[0] ? b->serial : "-");
+            fprintf(out, "  \"%s\" \"%s\" serial %s\n", b->manufacturer, b->product,
+                    b->serial[0] ? b->serial : "-");
         else
             fprintf(out, "  (%s)\n", b->note);
         if (jf) {
@@ -198,7 +202,8 @@ int cmd_devices(int argc, char **argv)
         json_end_array(&j);
         json_u64(&j, "count", count);
         json_finish(&j);
-        report_close(jf);
+        if (report_close(&rep, "devices"))
+            return 1;
     }
     return answered ? 0 : 1;
 }

@@ -90,6 +90,7 @@ int cmd_eval(int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *model = NULL, *tok = NULL, *text_path = NULL, *backend = "ref", *compare = NULL, *json = NULL;
     struct session s;
+    struct report_file rep;
     char *text = NULL;
     int32_t *tokens = NULL, *win = NULL;
     size_t ntok = 0;
@@ -120,9 +121,13 @@ int cmd_eval(int argc, char **argv)
         help(stderr);
         return 2;
     }
-    text = read_text(text_path);
-    if (!text)
+    if (report_open(&rep, "eval", json))
         return 1;
+    text = read_text(text_path);
+    if (!text) {
+        report_discard(&rep);
+        return 1;
+    }
     memset(&s, 0, sizeof s);
     /* logits for every position of a window (rows 0: the model's sequence length) */
     if (session_open(&s, "eval", model, tok, backend, compare, 0))
@@ -173,13 +178,9 @@ int cmd_eval(int argc, char **argv)
     fprintf(out, "perplexity        %.6f\n", exp(mean));
     fprintf(out, "top-1 agreement   %.4f\n", (double)top1 / (double)scored);
     session_summary_text(&s, stderr);
-    if (json) {
-        FILE *f = report_open(json);
+    if (rep.f) {
         struct json_out j;
-        if (!f) {
-            goto out;
-        }
-        json_begin(&j, f);
+        json_begin(&j, rep.f);
         json_str(&j, "command", "eval");
         json_str(&j, "model", model);
         json_str(&j, "text", text_path);
@@ -189,10 +190,13 @@ int cmd_eval(int argc, char **argv)
         json_f64(&j, "top1_agreement", (double)top1 / (double)scored);
         session_summary_json(&s, &j);
         json_finish(&j);
-        report_close(f);
+        if (report_close(&rep, "eval"))
+            goto out;
     }
     rc = 0;
 out:
+    if (rc)
+        report_discard(&rep);
     free(win);
     free(tokens);
     free(text);

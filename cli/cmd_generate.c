@@ -90,6 +90,7 @@ int cmd_generate(int argc, char **argv)
     int32_t *tokens = NULL;
     size_t ntok = 0, generated = 0;
     struct text_out text = {0};
+    struct report_file rep;
 
     optind = 1;
     opterr = 0;
@@ -138,6 +139,8 @@ int cmd_generate(int argc, char **argv)
     if (!seed_given)
         seed = (uint64_t)time(NULL);
     text.f = report_human(json);
+    if (report_open(&rep, "generate", json))
+        return 1;
 
     if (session_open(&s, "generate", model, tok, backend, compare, 1))
         goto out;
@@ -214,13 +217,9 @@ int cmd_generate(int argc, char **argv)
     if (session_finish(&s, "generate"))
         goto out;
     session_summary_text(&s, stderr);
-    if (json) {
-        FILE *f = report_open(json);
+    if (rep.f) {
         struct json_out j;
-        if (!f) {
-            goto out;
-        }
-        json_begin(&j, f);
+        json_begin(&j, rep.f);
         json_str(&j, "command", "generate");
         json_str(&j, "model", model);
         json_str(&j, "prompt", prompt);
@@ -233,10 +232,13 @@ int cmd_generate(int argc, char **argv)
         json_u64(&j, "seed", seed);
         session_summary_json(&s, &j);
         json_finish(&j);
-        report_close(f);
+        if (report_close(&rep, "generate"))
+            goto out;
     }
     rc = 0;
 out:
+    if (rc)
+        report_discard(&rep);
     tern_sampler_free(&sampler);
     free(text.buf);
     free(tokens);

@@ -154,7 +154,8 @@ int cmd_selftest(int argc, char **argv)
     char err[512], cmp_buf[64];
     tern_dev *dev, *cmp = NULL;
     int c, rc, failed = 0;
-    FILE *jf = NULL;
+    struct report_file rep;
+    FILE *jf;
     struct json_out j;
 
     optind = 1;
@@ -177,13 +178,17 @@ int cmd_selftest(int argc, char **argv)
         fprintf(stderr, "tern selftest: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    if (report_open(&rep, "selftest", json))
+        return 1;
     rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tern selftest: cannot open '%s': %s: %s\n", uri, tern_strerror(rc), err);
+        report_discard(&rep);
         return 1;
     }
     const struct tern_config *cfg = tern_dev_config(dev);
     FILE *out = report_human(json);
+    jf = rep.f;
     if (!cmp_uri && strncmp(uri, "ref", 3)) {
         snprintf(cmp_buf, sizeof cmp_buf, "ref:config=%s", cfg->name);
         cmp_uri = cmp_buf;
@@ -193,6 +198,7 @@ int cmd_selftest(int argc, char **argv)
         if (rc) {
             fprintf(stderr, "tern selftest: cannot open the comparison device '%s': %s: %s\n", cmp_uri,
                     tern_strerror(rc), err);
+            report_discard(&rep);
             tern_dev_close(dev);
             return 1;
         }
@@ -215,20 +221,15 @@ int cmd_selftest(int argc, char **argv)
     report_config_text(out, cfg);
     if (cmp)
         fprintf(out, "comparing with %s\n", cmp_uri);
-    if (json) {
-        jf = report_open(json);
-        if (!jf) {
-            tern_dev_close(cmp);
-            tern_dev_close(dev);
-            return 1;
-        }
+    if (jf) {
         json_begin(&j, jf);
         json_str(&j, "device", uri);
         json_str(&j, "compare", cmp ? cmp_uri : "none");
         report_config_json(&j, "config", cfg);
         json_array(&j, "cases");
     }
-    fprintf(out, "\n%-38s %7s %7s %3s %10s %10s %7s  %s\n", "case", "N", "K", "T", "cycles", "compute", "util", "result");
+    fprintf(out, "\n%-38s %7s %7s %3s %10s %10s %7s  %s\n", "case", "N", "K", "T", "cycles", "compute", "util",
+            "result");
     for (size_t i = 0; i < nshapes; i++) {
         const struct shape *s = &shapes[i];
         struct tern_counters d = {0};
@@ -236,7 +237,7 @@ int cmd_selftest(int argc, char **argv)
         double util = d.cycles ? (double)d.tern_ops / ((double)d.cycles * L * W) : 0.0;
         const char *res = rc == 1 ? "match" : rc == 0 ? "MISMATCH" : tern_strerror(rc);
         fprintf(out, "%-38s %7u %7u %3u %10llu %10llu %6.2f%%  %s\n", s->why, s->n, s->k, s->t,
-               (unsigned long long)d.cycles, (unsigned long long)d.cyc_compute, 100 * util, res);
+                (unsigned long long)d.cycles, (unsigned long long)d.cyc_compute, 100 * util, res);
         if (rc < 0)
             fprintf(stderr, "  %s\n", tern_dev_last_error(dev));
         if (rc != 1)
@@ -270,7 +271,8 @@ int cmd_selftest(int argc, char **argv)
             report_counters_json(&j, "counters", &total);
         json_u64(&j, "failed", (uint64_t)failed);
         json_finish(&j);
-        report_close(jf);
+        if (report_close(&rep, "selftest"))
+            rc = 1;
     }
     tern_dev_close(cmp);
     tern_dev_close(dev);

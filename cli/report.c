@@ -1,6 +1,11 @@
 /* report.c — JSON writer and the human and JSON forms of configurations and counters. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "tern/tern_proto.h"
@@ -162,22 +167,67 @@ FILE *report_human(const char *json_path)
     return json_path && json_path[0] == '-' && !json_path[1] ? stderr : stdout;
 }
 
-FILE *report_open(const char *path)
+int report_open(struct report_file *r, const char *cmd, const char *path)
 {
-    FILE *f = (path[0] == '-' && !path[1]) ? stdout : fopen(path, "w");
+    struct stat st;
+    int fd, existed;
 
-    if (!f)
-        perror(path);
-    return f;
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    if (!path)
+        return 0;
+    if (path[0] == '-' && !path[1]) {
+        r->f = stdout;
+        return 0;
+    }
+    existed = lstat(path, &st) == 0;
+    if (existed && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "tern %s: --json %s: is a directory (give a file name)\n", cmd, path);
+        return -1;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0 || !(r->f = fdopen(fd, "w"))) {
+        fprintf(stderr, "tern %s: --json %s: cannot write the report there: %s\n", cmd, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        if (!existed)
+            unlink(path);
+        return -1;
+    }
+    /* a regular file (not a link to one) may be removed again should the run fail */
+    r->removable = !existed || S_ISREG(st.st_mode);
+    return 0;
 }
 
-int report_close(FILE *f)
+int report_close(struct report_file *r, const char *cmd)
 {
-    int bad = ferror(f);
+    int bad;
 
-    if (f == stdout)
-        return fflush(f) || bad ? -1 : 0;
-    return fclose(f) || bad ? -1 : 0;
+    if (!r->f)
+        return 0;
+    bad = ferror(r->f);
+    if (r->f == stdout)
+        bad = fflush(stdout) || bad;
+    else
+        bad = fclose(r->f) || bad;
+    r->f = NULL;
+    if (bad) {
+        fprintf(stderr, "tern %s: --json %s: writing the report failed: %s\n", cmd, r->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void report_discard(struct report_file *r)
+{
+    if (!r->f || r->f == stdout) {
+        r->f = NULL;
+        return;
+    }
+    fclose(r->f);
+    r->f = NULL;
+    if (r->removable)
+        unlink(r->path);
 }
 
 void report_config_text(FILE *f, const struct tern_config *c)

@@ -180,6 +180,46 @@ EOF
         echo "pure JSON: devices on a virtual board"
     fi
     ;;
+json_path)
+    # a --json path that cannot be written fails at once, naming it, before any work
+    synth
+    printf 'Once upon a time there was a cat\n' > "$work/text.txt"
+    mkdir "$work/dir"
+    for bad in "$work/no/such/dir/r.json" "$work/dir"; do
+        while IFS= read -r args; do
+            eval "set -- $args"
+            must_fail "tern [a-z ]+: --json $bad: (cannot write the report there: No such file or directory|is a directory)" \
+                "$tern" "$@" --json "$bad"
+            [[ ! -s $work/out.txt ]] || fail "work was done before the report path was checked: $(head -c 200 "$work/out.txt")"
+            if grep -q "prompt tokens\|hardware summary\|tokens scored" "$work/err.txt"; then
+                fail "work was done before the report path was checked ($args)"
+            fi
+        done <<'CASES'
+generate --model $work/m.bin --tokenizer $work/t.bin --prompt hello --steps 24
+eval --model $work/m.bin --tokenizer $work/t.bin --text $work/text.txt
+info
+selftest
+model info $work/m.bin
+CASES
+    done
+    if "$tern" --help | grep -q '^  devices'; then
+        must_fail "tern devices: --json $work/dir: is a directory" "$tern" devices --no-open --json "$work/dir"
+    fi
+    # a run that fails leaves no report behind (neither a new one nor a stale one)
+    echo '{"stale": true}' > "$work/old.json"
+    for f in new old; do
+        "$tern" info --backend no-such-backend --json "$work/$f.json" > /dev/null 2>&1 && fail "a bad backend was accepted"
+        [[ ! -e $work/$f.json ]] || fail "a failed run left $f.json"
+    done
+    "$tern" eval $(M) --text "$work/no-such-text" --json "$work/e.json" > /dev/null 2>&1 && fail "a missing text was accepted"
+    [[ ! -e $work/e.json ]] || fail "a failed eval left its report"
+    # a writable path, and a device file, still work
+    "$tern" info --json /dev/null > /dev/null || fail "--json /dev/null failed"
+    # shellcheck disable=SC2046
+    "$tern" generate $(M) --prompt hi --steps 8 --json "$work/dir/g.json" > /dev/null 2>&1 || fail "generate --json failed"
+    python3 -m json.tool "$work/dir/g.json" > /dev/null || fail "the generate report is not JSON"
+    echo "report paths are checked first"
+    ;;
 *)
     fail "unknown case $case_name"
     ;;
