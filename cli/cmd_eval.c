@@ -25,7 +25,11 @@ static void help(FILE *f)
             "  --tokenizer T      tokenizer (e.g. ../shared/models/bitllama-3m/tokenizer.bin)\n"
             "  --text FILE        the text: UTF-8 bytes (a pipe works); a file with a NUL byte is refused\n"
             "  --backend URI      device: ref, ref:config=tiny, sim:config=tiny, ... (default ref)\n"
-            "  --compare A,B      run on two devices in lock step, comparing every accumulator\n"
+            "  --compare A,B      run on two devices in lock step, comparing every accumulator, the\n"
+            "                     logits and the counters; the report says what was compared\n"
+            "  --progress         show progress on stderr even when it is not a terminal (a line per\n"
+            "                     percent); by default only a terminal gets it, updated in place\n"
+            "  --no-progress      no progress\n"
             "  --json FILE        write the scores and the summary as JSON too ('-': stdout, which then\n"
             "                     holds only the JSON; the scores go to stderr)\n");
 }
@@ -87,6 +91,7 @@ int cmd_eval(int argc, char **argv)
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"tokenizer", required_argument, 0, 'z'},
                                          {"text", required_argument, 0, 'x'},  {"backend", required_argument, 0, 'b'},
                                          {"compare", required_argument, 0, 'c'}, {"json", required_argument, 0, 'j'},
+                                         {"progress", no_argument, 0, 'P'},     {"no-progress", no_argument, 0, 'Q'},
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *model = NULL, *tok = NULL, *text_path = NULL, *backend = "ref", *compare = NULL, *json = NULL;
     struct session s;
@@ -94,7 +99,7 @@ int cmd_eval(int argc, char **argv)
     char *text = NULL;
     int32_t *tokens = NULL, *win = NULL;
     size_t ntok = 0;
-    int c, rc = 1;
+    int c, rc = 1, progress = -1;
     double nll = 0.0;
     uint64_t scored = 0, top1 = 0;
 
@@ -108,6 +113,8 @@ int cmd_eval(int argc, char **argv)
         case 'b': backend = optarg; break;
         case 'c': compare = optarg; break;
         case 'j': json = optarg; break;
+        case 'P': progress = 1; break;
+        case 'Q': progress = 0; break;
         case 'h': help(stdout); return 0;
         default: return arg_bad_option("eval", c, argv);
         }
@@ -143,15 +150,19 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "tern eval: %s has no text to score\n", text_path);
         goto out;
     }
-    /* windows: [BOS t1 .. t_{S-1}], then [BOS t_S ..], ... */
+    /* windows: [BOS t1 .. t_{S-1}], then [BOS t_S ..], ...: each holds up to S-1 tokens of the text */
+    const uint64_t per_window = (uint64_t)d->seq_len - 1, text_tokens = ntok - 1;
+    session_progress(&s, progress, text_tokens + (text_tokens + per_window - 1) / per_window);
     size_t at = 1;
     while (at < ntok) {
         uint32_t n = 1;
         win[0] = 1;
         while (n < (uint32_t)d->seq_len && at < ntok)
             win[n++] = tokens[at++];
-        if (session_forward(&s, "eval", win, n, 0, n))
+        if (session_forward(&s, "eval", win, n, 0, n)) {
+            session_progress_end(&s);
             goto out;
+        }
         for (uint32_t i = 0; i + 1 < n; i++) {
             const float *lo = s.logits + (size_t)i * d->vocab_size;
             double max = lo[0], sum = 0.0;
@@ -166,9 +177,8 @@ int cmd_eval(int argc, char **argv)
             top1 += best == win[i + 1];
             scored++;
         }
-        fprintf(stderr, "\rtern eval: %zu / %zu tokens", at, ntok);
     }
-    fprintf(stderr, "\n");
+    session_progress_end(&s);
     if (session_finish(&s, "eval"))
         goto out;
     double mean = nll / (double)scored;

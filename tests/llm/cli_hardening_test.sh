@@ -220,6 +220,63 @@ CASES
     python3 -m json.tool "$work/dir/g.json" > /dev/null || fail "the generate report is not JSON"
     echo "report paths are checked first"
     ;;
+progress)
+    # eval reports progress per ternary product (within a window, not once per window) when asked
+    # or on a terminal, on stderr only; ref runs the same code path as sim
+    synth
+    # shellcheck disable=SC2046
+    "$tern" eval $(M) --text "$data/story.txt" --progress --json - > "$work/out.json" 2> "$work/err.txt" \
+        || { cat "$work/err.txt"; fail "eval --progress failed"; }
+    python3 -m json.tool "$work/out.json" > /dev/null || fail "progress got into the JSON on stdout"
+    grep -E '^tern eval: +[0-9]+%  ~[0-9]+ / [0-9]+ token positions  \(layer [0-9]+ of 2 on ref\)$' "$work/err.txt" \
+        > "$work/p.txt" || { cat "$work/err.txt"; fail "no progress lines"; }
+    python3 - "$work/p.txt" <<'EOF' || fail "progress is not per product"
+import re, sys
+rows = [tuple(map(int, re.search(r'(\d+)%  ~(\d+) / (\d+)', l).groups())) for l in open(sys.argv[1])]
+pct = [r[0] for r in rows]; done = [r[1] for r in rows]; total = rows[0][2]
+assert pct == sorted(set(pct)), 'percentages not increasing'
+assert pct[-1] == 100 and done[-1] == total, 'does not end at 100%'
+first_window = [d for d in done if d < 64]          # the synthetic model's windows are 64 positions
+assert len(first_window) >= 10, 'only %d updates inside the first window' % len(first_window)
+print('%d progress lines, %d inside the first window of %d positions' % (len(rows), len(first_window), total))
+EOF
+    # no progress when stderr is not a terminal and none was asked for, or with --no-progress
+    for opt in "" --no-progress; do
+        # shellcheck disable=SC2046
+        "$tern" eval $(M) --text "$data/story.txt" $opt > /dev/null 2> "$work/err.txt" || fail "eval $opt failed"
+        if grep -Eq '^tern eval: +[0-9]+%|[0-9]+ / [0-9]+ tokens' "$work/err.txt"; then
+            fail "progress without a terminal ($opt)"
+        fi
+    done
+    echo "progress per product on request, none otherwise"
+    ;;
+compare_report)
+    # --compare says what it compared and that it matched, in the report and in the JSON
+    synth
+    for cmd in "generate --prompt hello --steps 20 --temperature 0" "eval --text $data/story.txt"; do
+        for pair in ref,ref:config=tiny ref:config=tiny,ref:config=tiny; do
+            # shellcheck disable=SC2046,SC2086
+            "$tern" $cmd $(M) --compare $pair --json "$work/c.json" > /dev/null 2> "$work/err.txt" \
+                || { cat "$work/err.txt"; fail "$cmd --compare $pair failed"; }
+            grep -q -- "--- --compare ${pair/,/ with }: everything compared is identical ---" "$work/err.txt" \
+                || { cat "$work/err.txt"; fail "no compare verdict ($cmd, $pair)"; }
+            grep -Eq "all [1-9][0-9]* int32 accumulators identical" "$work/err.txt" || fail "no accumulator count"
+            grep -Eq "products +[1-9][0-9]* ternary products over [1-9][0-9]* token positions" "$work/err.txt" \
+                || fail "no product count"
+            grep -Eq "tern_ops [1-9][0-9]* on both, as the host issued" "$work/err.txt" || fail "no counter check"
+            python3 - "$work/c.json" "$pair" <<'EOF' || fail "the JSON does not say what was compared ($cmd, $pair)"
+import json, sys
+c = json.load(open(sys.argv[1]))['compare']
+same = sys.argv[2].split(',')[0] == sys.argv[2].split(',')[1]
+assert c['devices'] == sys.argv[2].split(',') and c['identical'] is True
+assert c['products'] > 0 and c['accumulators'] >= c['products'] and c['logit_rows'] > 0 and c['token_positions'] > 0
+assert c['counters']['tern_ops'] > 0 and c['cycles_compared'] == same
+assert ('cyc_compute' in c['counters']) == same
+EOF
+        done
+        echo "compare report: $cmd"
+    done
+    ;;
 *)
     fail "unknown case $case_name"
     ;;
