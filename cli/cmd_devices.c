@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 #include "tern/tern_usb.h"
@@ -22,7 +23,8 @@ static void help(FILE *f)
                "  --match URI   only boards this usb URI selects, e.g. usb:serial=X or usb:vid=0403,pid=6010;\n"
                "                its link options (link=, baud=, interface=) are used to open them\n"
                "  --no-open     descriptors only: do not talk to the FPGA\n"
-               "  --json FILE   also write the list as JSON ('-' for stdout)\n"
+               "  --json FILE   also write the list as JSON ('-': stdout, which then holds only\n"
+               "                the JSON; the list goes to stderr)\n"
                "Exit status: 0 when at least one board answered (or, with --no-open, was seen), 1 otherwise.\n");
 }
 
@@ -59,15 +61,18 @@ static int parse_match(const char *uri, struct tern_usb_match *m, char *serial, 
         key[eq - p] = 0;
         memcpy(val, eq + 1, (size_t)(end - eq - 1));
         val[end - eq - 1] = 0;
-        if (!strcmp(key, "vid"))
-            m->vid = (int)strtol(val, NULL, 16);
-        else if (!strcmp(key, "pid"))
-            m->pid = (int)strtol(val, NULL, 16);
-        else if (!strcmp(key, "bus"))
-            m->bus = atoi(val);
-        else if (!strcmp(key, "addr"))
-            m->addr = atoi(val);
-        else if (!strcmp(key, "serial")) {
+        if (!strcmp(key, "vid") || !strcmp(key, "pid") || !strcmp(key, "bus") || !strcmp(key, "addr")) {
+            const int hex = key[0] == 'v' || key[0] == 'p';
+            const uint64_t max = hex ? 0xFFFF : key[0] == 'b' ? 255 : 127;
+            char opt[48];
+            uint64_t v;
+            snprintf(opt, sizeof opt, "--match %s", key);
+            if (arg_u64("devices", opt, val, hex ? 16 : 10, hex ? 1 : 0, max,
+                        hex ? "hexadecimal 1..ffff" : key[0] == 'b' ? "a bus number 0..255" : "an address 0..127",
+                        &v))
+                return -1;
+            *(key[0] == 'v' ? &m->vid : key[0] == 'p' ? &m->pid : key[0] == 'b' ? &m->bus : &m->addr) = (int)v;
+        } else if (!strcmp(key, "serial")) {
             snprintf(serial, serial_cap, "%s", val);
             m->serial = serial;
         } else {
@@ -97,11 +102,13 @@ int cmd_devices(int argc, char **argv)
     int no_open = 0, answered = 0, c, rc;
     tern_usb *ctx = NULL;
     size_t count = 0, shown;
-    FILE *jf = NULL;
+    struct report_file rep;
+    FILE *jf;
     struct json_out j;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:nj:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:nj:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_match(optarg, &m, serial, sizeof serial, link_opts, sizeof link_opts))
@@ -110,42 +117,50 @@ int cmd_devices(int argc, char **argv)
         case 'n': no_open = 1; break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("devices", c, argv);
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, "tern devices: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    FILE *out = report_human(json);
+    if (report_open(&rep, "devices", json))
+        return 1;
+    jf = rep.f;
     rc = tern_usb_new(&ctx, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tern devices: %s: %s\n", tern_strerror(rc), err);
+        report_discard(&rep);
         return 1;
     }
     rc = tern_usb_list(ctx, &m, boards, MAX_BOARDS, &count, err, sizeof err);
     tern_usb_free(ctx); /* each board is opened through the backend, with its own context */
     if (rc) {
         fprintf(stderr, "tern devices: %s: %s\n", tern_strerror(rc), err);
+        report_discard(&rep);
         return 1;
     }
-    if (json) {
-        jf = report_open(json);
-        if (!jf)
-            return 1;
+    if (jf) {
         json_begin(&j, jf);
         json_array(&j, "boards");
     }
     shown = count < MAX_BOARDS ? count : MAX_BOARDS;
     if (!count)
-        printf("no board found (looked for FTDI bridges 0403:6001/6010/6011/6014/6015%s)\n",
-               m.vid >= 0 || m.serial || m.bus >= 0 ? " matching --match" : "");
+        fprintf(out, "no board found (looked for FTDI bridges 0403:6001/6010/6011/6014/6015%s)\n",
+                m.vid >= 0 || m.serial || m.bus >= 0 ? " matching --match" : "");
     for (size_t i = 0; i < shown; i++) {
         const struct tern_usb_info *b = &boards[i];
         char uri[384];
         tern_dev *dev = NULL;
 
         board_uri(uri, sizeof uri, b, link_opts);
-        printf("%s  %04x:%04x %s", uri, b->vid, b->pid, b->chip);
+        fprintf(out, "%s  %04x:%04x %s", uri, b->vid, b->pid, b->chip);
         if (b->strings_read)
-            printf("  \"%s\" \"%s\" serial %s\n", b->manufacturer, b->product, b->serial[0] ? b->serial : "-");
+            fprintf(out, "  \"%s\" \"%s\" serial %s\n", b->manufacturer, b->product,
+                    b->serial[0] ? b->serial : "-");
         else
-            printf("  (%s)\n", b->note);
+            fprintf(out, "  (%s)\n", b->note);
         if (jf) {
             json_object(&j, NULL);
             json_str(&j, "uri", uri);
@@ -166,12 +181,12 @@ int cmd_devices(int argc, char **argv)
         } else {
             rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
             if (rc) {
-                printf("    no accelerator answered: %s: %s\n", tern_strerror(rc), err);
+                fprintf(out, "    no accelerator answered: %s: %s\n", tern_strerror(rc), err);
                 if (jf)
                     json_str(&j, "error", err);
             } else {
                 const struct tern_config *cfg = tern_dev_config(dev);
-                report_config_text(stdout, cfg);
+                report_config_text(out, cfg);
                 if (jf)
                     report_config_json(&j, "config", cfg);
                 answered++;
@@ -182,12 +197,13 @@ int cmd_devices(int argc, char **argv)
             json_end_object(&j);
     }
     if (count > shown)
-        printf("... and %zu more\n", count - shown);
+        fprintf(out, "... and %zu more\n", count - shown);
     if (jf) {
         json_end_array(&j);
         json_u64(&j, "count", count);
         json_finish(&j);
-        report_close(jf);
+        if (report_close(&rep, "devices"))
+            return 1;
     }
     return answered ? 0 : 1;
 }

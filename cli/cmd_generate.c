@@ -2,12 +2,14 @@
  * accelerator; the prompt goes through as one batch (prefill), then token by token. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <float.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "commands.h"
 #include "llm_session.h"
 
@@ -30,21 +32,54 @@ static void help(FILE *f)
             "  --compare A,B      run on two devices in lock step and stop at the first differing\n"
             "                     accumulator (e.g. ref,sim)\n"
             "  --token-by-token   feed the prompt one position at a time instead of one batch\n"
-            "  --json FILE        write the summary as JSON too ('-' for stdout)\n");
+            "  --json FILE        write the text and the summary as JSON too ('-': stdout, which then\n"
+            "                     holds only the JSON; the text goes to stderr)\n");
 }
 
-/* Print a piece unless it is a single non-printable byte (as llama2.c does). */
-static void print_piece(const char *p, size_t n)
+/* The text as it is printed: where it goes (stdout, or stderr when the JSON goes to stdout) and
+ * every byte of it, for the JSON report. */
+struct text_out {
+    FILE *f;
+    char *buf;
+    size_t len, cap;
+};
+
+/* Print a piece unless it is a single non-printable byte (as llama2.c does); keep it. */
+static int print_piece(struct text_out *t, const char *p, size_t n)
 {
     if (!p || n == 0)
-        return;
+        return 0;
     if (n == 1 && !(isprint((unsigned char)p[0]) || isspace((unsigned char)p[0])))
-        return;
-    fwrite(p, 1, n, stdout);
-    fflush(stdout);
+        return 0;
+    fwrite(p, 1, n, t->f);
+    fflush(t->f);
+    if (t->len + n > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 4096;
+        while (cap < t->len + n)
+            cap *= 2;
+        char *b = realloc(t->buf, cap);
+        if (!b) {
+            fprintf(stderr, "tern generate: out of memory for the text\n");
+            return -1;
+        }
+        t->buf = b;
+        t->cap = cap;
+    }
+    memcpy(t->buf + t->len, p, n);
+    t->len += n;
+    return 0;
 }
 
-int cmd_generate(int argc, char **argv)
+struct gen_args {
+    const char *model, *tok, *backend, *prompt, *compare, *json;
+    int64_t steps;
+    float temperature, topp;
+    uint64_t seed;
+    int by_token;
+};
+
+/* Parse the options into a: -1 to go on, else the exit status (0 after --help, 2 on a bad one). */
+static int parse_args(int argc, char **argv, struct gen_args *a)
 {
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},       {"tokenizer", required_argument, 0, 'z'},
@@ -54,83 +89,155 @@ int cmd_generate(int argc, char **argv)
         {"compare", required_argument, 0, 'c'},     {"token-by-token", no_argument, 0, 'T'},
         {"json", required_argument, 0, 'j'},        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *model = NULL, *tok = NULL, *backend = "ref", *prompt = "", *compare = NULL, *json = NULL;
-    long steps = 256;
-    float temperature = 1.0f, topp = 0.9f;
-    uint64_t seed = 0;
-    int seed_given = 0, by_token = 0, c, rc = 1;
-    struct session s;
-    struct tern_sampler sampler = {0};
-    int32_t *tokens = NULL;
-    size_t ntok = 0;
-    char *end;
+    int c, seed_given = 0;
 
+    *a = (struct gen_args){.backend = "ref", .prompt = "", .steps = 256, .temperature = 1.0f, .topp = 0.9f};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'z': tok = optarg; break;
-        case 'b': backend = optarg; break;
-        case 'p': prompt = optarg; break;
+        case 'm': a->model = optarg; break;
+        case 'z': a->tok = optarg; break;
+        case 'b': a->backend = optarg; break;
+        case 'p': a->prompt = optarg; break;
         case 'n':
-            steps = strtol(optarg, &end, 10);
-            if (*end || steps < 0) {
-                fprintf(stderr, "tern generate: --steps wants a whole number >= 0, not '%s'\n", optarg);
+            if (arg_i64("generate", "--steps", optarg, 0, INT32_MAX,
+                        "a whole number of positions >= 0 (0: the model's sequence length)", &a->steps))
                 return 2;
-            }
             break;
         case 't':
-            temperature = strtof(optarg, &end);
-            if (*end || !(temperature >= 0.0f)) {
-                fprintf(stderr, "tern generate: --temperature wants a number >= 0, not '%s'\n", optarg);
+            if (arg_float("generate", "--temperature", optarg, 0.0, FLT_MAX, "a finite number >= 0 (0 is greedy)",
+                          &a->temperature))
                 return 2;
-            }
             break;
         case 'P':
-            topp = strtof(optarg, &end);
-            if (*end || !(topp >= 0.0f && topp <= 1.0f)) {
-                fprintf(stderr, "tern generate: --topp wants a number in [0, 1], not '%s'\n", optarg);
+            if (arg_float("generate", "--topp", optarg, 0.0, 1.0, "a number from 0 to 1 (0 or 1: no top-p)",
+                          &a->topp))
                 return 2;
-            }
             break;
         case 's':
-            seed = strtoull(optarg, &end, 0);
-            if (*end) {
-                fprintf(stderr, "tern generate: --seed wants a whole number, not '%s'\n", optarg);
+            if (arg_u64("generate", "--seed", optarg, 0, 0, UINT64_MAX, "a whole number 0..2^64-1 (or 0x hex)",
+                        &a->seed))
                 return 2;
-            }
             seed_given = 1;
             break;
-        case 'c': compare = optarg; break;
-        case 'T': by_token = 1; break;
-        case 'j': json = optarg; break;
+        case 'c': a->compare = optarg; break;
+        case 'T': a->by_token = 1; break;
+        case 'j': a->json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("generate", c, argv);
         }
     }
     if (optind < argc) {
         fprintf(stderr, "tern generate: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!model || !tok) {
+    if (!a->model || !a->tok) {
         fprintf(stderr, "tern generate: --model and --tokenizer are required\n");
         help(stderr);
         return 2;
     }
     if (!seed_given)
-        seed = (uint64_t)time(NULL);
+        a->seed = (uint64_t)time(NULL);
+    return -1;
+}
 
-    if (session_open(&s, "generate", model, tok, backend, compare, 1))
+/* The prompt (positions 0 .. np-1 at once, or one by one), its pieces printed, then generation
+ * up to steps positions or BOS; *generated counts the sampled tokens. 0, or 1 after a message. */
+static int run(struct session *s, const struct gen_args *a, struct tern_sampler *sampler, const int32_t *tokens,
+               size_t ntok, struct text_out *text, size_t *generated)
+{
+    const uint32_t np = ntok < (size_t)a->steps ? (uint32_t)ntok : (uint32_t)a->steps;
+
+    if (a->by_token) {
+        for (uint32_t p = 0; p < np; p++)
+            if (session_forward(s, "generate", tokens + p, 1, p, 1))
+                return 1;
+    } else if (session_forward(s, "generate", tokens, np, 0, 1)) {
+        return 1;
+    }
+    /* like llama2.c, the step at position p prints the token of position p+1 */
+    uint32_t last_printed = np < ntok ? np : np - 1;
+    for (uint32_t p = 1; p <= last_printed; p++) {
+        size_t n = 0;
+        const char *piece = tern_tokenizer_decode(s->tok, tokens[p - 1], tokens[p], &n);
+        if (print_piece(text, piece, n))
+            return 1;
+    }
+    if (np < ntok)
+        return 0;
+    /* generation: sample from the last position's logits, then one position at a time */
+    int32_t token = tokens[np - 1];
+    for (uint32_t pos = np;; pos++) {
+        int32_t next;
+        size_t n = 0;
+        const char *piece;
+        if (tern_sampler_sample(sampler, s->logits, &next)) {
+            fprintf(stderr, "tern generate: cannot sample after position %u: a logit is NaN or infinite\n", pos - 1);
+            return 1;
+        }
+        if (next == 1)
+            return 0; /* BOS delimits sequences */
+        piece = tern_tokenizer_decode(s->tok, token, next, &n);
+        if (print_piece(text, piece, n))
+            return 1;
+        ++*generated;
+        token = next;
+        if (pos >= (uint32_t)a->steps)
+            return 0;
+        if (session_forward(s, "generate", &token, 1, pos, 1))
+            return 1;
+    }
+}
+
+static void write_json(FILE *f, const struct gen_args *a, const struct session *s, size_t ntok, size_t generated,
+                       const struct text_out *text)
+{
+    struct json_out j;
+
+    json_begin(&j, f);
+    json_str(&j, "command", "generate");
+    json_str(&j, "model", a->model);
+    json_str(&j, "prompt", a->prompt);
+    json_u64(&j, "prompt_tokens", ntok);
+    json_u64(&j, "generated_tokens", generated);
+    json_strn(&j, "text", text->buf ? text->buf : "", text->len);
+    json_u64(&j, "steps", (uint64_t)a->steps);
+    json_f64(&j, "temperature", a->temperature);
+    json_f64(&j, "topp", a->topp);
+    json_u64(&j, "seed", a->seed);
+    session_summary_json(s, &j);
+    json_finish(&j);
+}
+
+int cmd_generate(int argc, char **argv)
+{
+    struct gen_args a;
+    struct session s;
+    struct tern_sampler sampler = {0};
+    int32_t *tokens = NULL;
+    size_t ntok = 0, generated = 0;
+    struct text_out text = {0};
+    struct report_file rep;
+    int rc = parse_args(argc, argv, &a);
+
+    if (rc >= 0)
+        return rc;
+    rc = 1;
+    text.f = report_human(a.json);
+    if (report_open(&rep, "generate", a.json))
+        return 1;
+    if (session_open(&s, "generate", a.model, a.tok, a.backend, a.compare, 1))
         goto out;
     const struct tern_model_dims *d = tern_model_dims(s.model);
-    if (steps == 0 || steps > d->seq_len) {
-        if (steps > d->seq_len)
-            fprintf(stderr, "tern generate: --steps %ld is more than the model's %d positions; using %d\n", steps,
-                    d->seq_len, d->seq_len);
-        steps = d->seq_len;
+    if (a.steps == 0 || a.steps > d->seq_len) {
+        if (a.steps > d->seq_len)
+            fprintf(stderr, "tern generate: --steps %lld is more than the model's %d positions; using %d\n",
+                    (long long)a.steps, d->seq_len, d->seq_len);
+        a.steps = d->seq_len;
     }
-    tokens = malloc((strlen(prompt) + 3) * sizeof *tokens);
-    if (!tokens || tern_tokenizer_encode(s.tok, prompt, 1, 0, tokens, &ntok)) {
+    tokens = malloc((strlen(a.prompt) + 3) * sizeof *tokens);
+    if (!tokens || tern_tokenizer_encode(s.tok, a.prompt, 1, 0, tokens, &ntok)) {
         fprintf(stderr, "tern generate: cannot encode the prompt\n");
         goto out;
     }
@@ -139,73 +246,32 @@ int cmd_generate(int argc, char **argv)
                 d->seq_len);
         goto out;
     }
-    if (tern_sampler_init(&sampler, d->vocab_size, temperature, topp, seed)) {
-        fprintf(stderr, "tern generate: out of memory\n");
+    int src = tern_sampler_init(&sampler, d->vocab_size, a.temperature, a.topp, a.seed);
+    if (src) {
+        fprintf(stderr, "tern generate: cannot set up the sampler (temperature %g, topp %g): %s\n", a.temperature,
+                a.topp, tern_strerror(src));
         goto out;
     }
-    fprintf(stderr, "tern generate: %zu prompt tokens, %ld positions, temperature %g, topp %g, seed %llu\n", ntok,
-            steps, temperature, topp, (unsigned long long)seed);
-
-    /* the prompt: positions 0 .. np-1 at once (or one by one), printing its pieces */
-    uint32_t np = ntok < (size_t)steps ? (uint32_t)ntok : (uint32_t)steps;
-    if (by_token) {
-        for (uint32_t p = 0; p < np; p++)
-            if (session_forward(&s, "generate", tokens + p, 1, p, 1))
-                goto out;
-    } else if (session_forward(&s, "generate", tokens, np, 0, 1)) {
+    fprintf(stderr, "tern generate: %zu prompt tokens, %lld positions, temperature %g, topp %g, seed %llu\n", ntok,
+            (long long)a.steps, a.temperature, a.topp, (unsigned long long)a.seed);
+    if (run(&s, &a, &sampler, tokens, ntok, &text, &generated))
         goto out;
-    }
-    /* like llama2.c, the step at position p prints the token of position p+1 */
-    uint32_t last_printed = np < ntok ? np : np - 1;
-    for (uint32_t p = 1; p <= last_printed; p++) {
-        size_t n = 0;
-        const char *piece = tern_tokenizer_decode(s.tok, tokens[p - 1], tokens[p], &n);
-        print_piece(piece, n);
-    }
-    if (np == ntok) {
-        /* generation: sample from the last position's logits, then one position at a time */
-        int32_t token = tokens[np - 1];
-        for (uint32_t pos = np;; pos++) {
-            int32_t next = tern_sampler_sample(&sampler, s.logits);
-            size_t n = 0;
-            const char *piece;
-            if (next == 1)
-                break; /* BOS delimits sequences */
-            piece = tern_tokenizer_decode(s.tok, token, next, &n);
-            print_piece(piece, n);
-            token = next;
-            if (pos >= (uint32_t)steps)
-                break;
-            if (session_forward(&s, "generate", &token, 1, pos, 1))
-                goto out;
-        }
-    }
-    printf("\n");
-    fflush(stdout);
+    fputc('\n', text.f);
+    fflush(text.f);
     if (session_finish(&s, "generate"))
         goto out;
     session_summary_text(&s, stderr);
-    if (json) {
-        FILE *f = report_open(json);
-        struct json_out j;
-        if (!f) {
+    if (rep.f) {
+        write_json(rep.f, &a, &s, ntok, generated, &text);
+        if (report_close(&rep, "generate"))
             goto out;
-        }
-        json_begin(&j, f);
-        json_str(&j, "command", "generate");
-        json_str(&j, "model", model);
-        json_u64(&j, "prompt_tokens", ntok);
-        json_u64(&j, "steps", (uint64_t)steps);
-        json_f64(&j, "temperature", temperature);
-        json_f64(&j, "topp", topp);
-        json_u64(&j, "seed", seed);
-        session_summary_json(&s, &j);
-        json_finish(&j);
-        report_close(f);
     }
     rc = 0;
 out:
+    if (rc)
+        report_discard(&rep);
     tern_sampler_free(&sampler);
+    free(text.buf);
     free(tokens);
     session_close(&s);
     return rc;

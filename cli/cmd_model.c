@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 #include "tern/tern_model.h"
@@ -25,7 +26,8 @@ static void info_help(FILE *f)
                "  every tensor's shape, parameter and byte counts, each matrix kind's scales and how many\n"
                "  weights are -1, 0 and +1 (the zero fraction is what zero-skipping hardware gains).\n"
                "  Exits 1 with the reason when the file is malformed.\n"
-               "  --json FILE     also write the report as JSON ('-' for stdout)\n");
+               "  --json FILE     also write the report as JSON ('-': stdout, which then holds\n"
+               "                  only the JSON; the report goes to stderr)\n");
 }
 
 static void synth_help(FILE *f)
@@ -100,7 +102,7 @@ static void collect(const tern_model *m, struct kind_stats *ks, struct tern_code
     }
 }
 
-static void info_text(const char *path, const tern_model *m, const struct kind_stats *ks,
+static void info_text(FILE *out, const char *path, const tern_model *m, const struct kind_stats *ks,
                       const struct tern_code_counts *all)
 {
     const struct tern_model_dims *d = tern_model_dims(m);
@@ -110,47 +112,49 @@ static void info_text(const char *path, const tern_model *m, const struct kind_s
     float lo, hi;
     char shape[48];
 
-    printf("model        %s\n", path);
-    printf("file         %llu bytes: header %d, floats %llu, ternary matrices %llu\n",
-           (unsigned long long)tern_model_file_bytes(m), TERN_CKPT_HEADER_BYTES, (unsigned long long)(4 * fp),
-           (unsigned long long)(tern_model_file_bytes(m) - TERN_CKPT_HEADER_BYTES - 4 * fp));
-    printf("header       magic 0x%08x, version %d, shared_classifier %d\n", TERN_CKPT_MAGIC, TERN_CKPT_VERSION,
-           (int)d->shared_classifier);
-    printf("dimensions   dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, seq_len %d\n",
-           (int)d->dim, (int)d->hidden_dim, (int)d->n_layers, (int)d->n_heads, (int)d->n_kv_heads,
-           (int)d->vocab_size, (int)d->seq_len);
-    printf("derived      head_size %d, kv_dim %d, %d query heads per kv head\n", (int)(d->dim / d->n_heads),
-           (int)(d->dim / d->n_heads * d->n_kv_heads), (int)(d->n_heads / d->n_kv_heads));
-    printf("parameters   %llu: ternary %llu (%.2f%%), float %llu\n", (unsigned long long)(tp + fp),
-           (unsigned long long)tp, 100 * frac(tp, tp + fp), (unsigned long long)fp);
+    fprintf(out, "model        %s\n", path);
+    fprintf(out, "file         %llu bytes: header %d, floats %llu, ternary matrices %llu\n",
+            (unsigned long long)tern_model_file_bytes(m), TERN_CKPT_HEADER_BYTES, (unsigned long long)(4 * fp),
+            (unsigned long long)(tern_model_file_bytes(m) - TERN_CKPT_HEADER_BYTES - 4 * fp));
+    fprintf(out, "header       magic 0x%08x, version %d, shared_classifier %d\n", TERN_CKPT_MAGIC, TERN_CKPT_VERSION,
+            (int)d->shared_classifier);
+    fprintf(out,
+            "dimensions   dim %d, hidden_dim %d, n_layers %d, n_heads %d, n_kv_heads %d, vocab_size %d, seq_len %d\n",
+            (int)d->dim, (int)d->hidden_dim, (int)d->n_layers, (int)d->n_heads, (int)d->n_kv_heads,
+            (int)d->vocab_size, (int)d->seq_len);
+    fprintf(out, "derived      head_size %d, kv_dim %d, %d query heads per kv head\n", (int)(d->dim / d->n_heads),
+            (int)(d->dim / d->n_heads * d->n_kv_heads), (int)(d->n_heads / d->n_kv_heads));
+    fprintf(out, "parameters   %llu: ternary %llu (%.2f%%), float %llu\n", (unsigned long long)(tp + fp),
+            (unsigned long long)tp, 100 * frac(tp, tp + fp), (unsigned long long)fp);
 
-    printf("\n%-16s %-16s %5s %10s %10s %10s %10s %10s %7s  %s\n", "tensor", "shape [out][in]", "count", "params",
-           "bytes", "-1", "0", "+1", "zero%", "scale min / mean / max");
+    fprintf(out, "\n%-16s %-16s %5s %10s %10s %10s %10s %10s %7s  %s\n", "tensor", "shape [out][in]", "count", "params",
+            "bytes", "-1", "0", "+1", "zero%", "scale min / mean / max");
     float_range(tern_model_final_norm(m), nd, &lo, &hi);
     snprintf(shape, sizeof shape, "[%d]", (int)d->dim);
-    printf("%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "final_norm", shape, 1, (unsigned long long)nd,
-           (unsigned long long)(4 * nd), (double)lo, (double)hi);
+    fprintf(out, "%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "final_norm", shape, 1,
+            (unsigned long long)nd, (unsigned long long)(4 * nd), (double)lo, (double)hi);
     float_range(tern_model_embedding(m), nv * nd, &lo, &hi);
     snprintf(shape, sizeof shape, "[%d][%d]", (int)d->vocab_size, (int)d->dim);
-    printf("%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "token_embedding", shape, 1,
-           (unsigned long long)(nv * nd), (unsigned long long)(4 * nv * nd), (double)lo, (double)hi);
+    fprintf(out, "%-16s %-16s %5d %10llu %10llu   f32 values in [%g, %g]\n", "token_embedding", shape, 1,
+            (unsigned long long)(nv * nd), (unsigned long long)(4 * nv * nd), (double)lo, (double)hi);
     for (int k = 0; k < TERN_MAT_KINDS; k++) {
         const struct tern_tmatrix *t = tern_model_matrix(m, 0, (enum tern_mat_kind)k);
         const struct kind_stats *s = &ks[k];
         snprintf(shape, sizeof shape, "[%u][%u]", t->rows, t->cols);
-        printf("%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%  %.4g / %.4g / %.4g\n",
-               tern_mat_kind_name((enum tern_mat_kind)k), shape, (int)d->n_layers, (unsigned long long)s->params,
-               (unsigned long long)s->bytes, (unsigned long long)s->codes.neg, (unsigned long long)s->codes.zero,
-               (unsigned long long)s->codes.pos, 100 * frac(s->codes.zero, s->params), (double)s->smin,
-               s->ssum / d->n_layers, (double)s->smax);
+        fprintf(out, "%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%  %.4g / %.4g / %.4g\n",
+                tern_mat_kind_name((enum tern_mat_kind)k), shape, (int)d->n_layers, (unsigned long long)s->params,
+                (unsigned long long)s->bytes, (unsigned long long)s->codes.neg, (unsigned long long)s->codes.zero,
+                (unsigned long long)s->codes.pos, 100 * frac(s->codes.zero, s->params), (double)s->smin,
+                s->ssum / d->n_layers, (double)s->smax);
     }
-    printf("%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%\n", "all ternary", "", 7 * (int)d->n_layers,
-           (unsigned long long)tp, (unsigned long long)(tern_model_file_bytes(m) - TERN_CKPT_HEADER_BYTES - 4 * fp),
-           (unsigned long long)all->neg, (unsigned long long)all->zero, (unsigned long long)all->pos,
-           100 * frac(all->zero, tall));
-    printf("\ncodes        %llu weights checked: %llu illegal (binary 10); -1 %.2f%%, 0 %.2f%%, +1 %.2f%%\n",
-           (unsigned long long)tall, (unsigned long long)all->illegal, 100 * frac(all->neg, tall),
-           100 * frac(all->zero, tall), 100 * frac(all->pos, tall));
+    fprintf(out, "%-16s %-16s %5d %10llu %10llu %10llu %10llu %10llu %6.2f%%\n", "all ternary", "",
+            7 * (int)d->n_layers, (unsigned long long)tp,
+            (unsigned long long)(tern_model_file_bytes(m) - TERN_CKPT_HEADER_BYTES - 4 * fp),
+            (unsigned long long)all->neg, (unsigned long long)all->zero, (unsigned long long)all->pos,
+            100 * frac(all->zero, tall));
+    fprintf(out, "\ncodes        %llu weights checked: %llu illegal (binary 10); -1 %.2f%%, 0 %.2f%%, +1 %.2f%%\n",
+            (unsigned long long)tall, (unsigned long long)all->illegal, 100 * frac(all->neg, tall),
+            100 * frac(all->zero, tall), 100 * frac(all->pos, tall));
 }
 
 static void json_codes(struct json_out *j, const char *key, const struct tern_code_counts *c)
@@ -238,15 +242,17 @@ static int model_info(int argc, char **argv)
     struct json_out j;
     tern_model *m = NULL;
     char err[512];
-    FILE *jf = NULL;
+    struct report_file rep;
+    FILE *jf;
     int c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = optarg; break;
         case 'h': info_help(stdout); return 0;
-        default: info_help(stderr); return 2;
+        default: return arg_bad_option("model info", c, argv);
         }
     }
     if (optind != argc - 1) {
@@ -256,8 +262,9 @@ static int model_info(int argc, char **argv)
         return 2;
     }
     path = argv[optind];
-    if (json && !(jf = report_open(json)))
+    if (report_open(&rep, "model info", json))
         return 1;
+    jf = rep.f;
     rc = tern_model_load(path, &m, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tern model info: %s\n", err);
@@ -267,20 +274,19 @@ static int model_info(int argc, char **argv)
             json_bool(&j, "ok", 0);
             json_str(&j, "error", err);
             json_finish(&j);
-            report_close(jf);
+            report_close(&rep, "model info");
         }
         return 1;
     }
     collect(m, ks, &all);
-    info_text(path, m, ks, &all);
+    info_text(report_human(json), path, m, ks, &all);
     if (jf) {
         json_begin(&j, jf);
         json_str(&j, "model", path);
         json_bool(&j, "ok", 1);
         info_json(&j, m, ks, &all);
         json_finish(&j);
-        if (report_close(jf) != 0) {
-            fprintf(stderr, "tern model info: writing %s failed\n", json);
+        if (report_close(&rep, "model info")) {
             tern_model_free(m);
             return 1;
         }
@@ -291,6 +297,7 @@ static int model_info(int argc, char **argv)
 
 /* ---- synth ----------------------------------------------------------------------------------- */
 
+/* A dimension: any 32-bit integer here; tern_model_dims_check says what is wrong with its value. */
 static int parse_i32(const char *opt, const char *s, int32_t *v)
 {
     char *end;
@@ -303,23 +310,6 @@ static int parse_i32(const char *opt, const char *s, int32_t *v)
         return -1;
     }
     *v = (int32_t)x;
-    return 0;
-}
-
-static int parse_u64(const char *opt, const char *s, uint64_t *v)
-{
-    char *end;
-
-    errno = 0;
-    if (!*s || *s == '-' || *s == '+') {
-        fprintf(stderr, "tern model synth: --%s '%s' is not an unsigned integer\n", opt, s);
-        return -1;
-    }
-    *v = strtoull(s, &end, 0);
-    if (errno || *end) {
-        fprintf(stderr, "tern model synth: --%s '%s' is not a 64-bit unsigned integer\n", opt, s);
-        return -1;
-    }
     return 0;
 }
 
@@ -344,11 +334,13 @@ static int model_synth(int argc, char **argv)
     int c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:s:o:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":l:s:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'l': like = optarg; break;
         case 's':
-            if (parse_u64("seed", optarg, &seed))
+            if (arg_u64("model synth", "--seed", optarg, 0, 0, UINT64_MAX, "a whole number 0..2^64-1 (or 0x hex)",
+                        &seed))
                 return 2;
             break;
         case 'o': out = optarg; break;
@@ -361,8 +353,7 @@ static int model_synth(int argc, char **argv)
                 given[c - O_DIM] = 1;
                 break;
             }
-            synth_help(stderr);
-            return 2;
+            return arg_bad_option("model synth", c, argv);
         }
     }
     if (optind < argc) {

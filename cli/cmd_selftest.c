@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "report.h"
 
@@ -34,7 +35,8 @@ static void help(FILE *f)
                "  --compare URI   device to compare with (default: ref:config=<the device's configuration>;\n"
                "                  'none' for the oracle only)\n"
                "  --seed N        random seed for weights and activations (default 1)\n"
-               "  --json FILE     also write the report as JSON ('-' for stdout)\n");
+               "  --json FILE     also write the report as JSON ('-': stdout, which then holds\n"
+               "                  only the JSON; the report goes to stderr)\n");
 }
 
 static void oracle(const uint8_t *codes, const int8_t *act, uint32_t n, uint32_t k, uint32_t t, int32_t *out)
@@ -152,26 +154,41 @@ int cmd_selftest(int argc, char **argv)
     char err[512], cmp_buf[64];
     tern_dev *dev, *cmp = NULL;
     int c, rc, failed = 0;
-    FILE *jf = NULL;
+    struct report_file rep;
+    FILE *jf;
     struct json_out j;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:s:c:j:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":b:s:c:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b': uri = optarg; break;
         case 'c': cmp_uri = optarg; break;
-        case 's': seed = strtoull(optarg, NULL, 0); break;
+        case 's':
+            if (arg_u64("selftest", "--seed", optarg, 0, 0, UINT64_MAX, "a whole number 0..2^64-1 (or 0x hex)",
+                        &seed))
+                return 2;
+            break;
         case 'j': json = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default: return arg_bad_option("selftest", c, argv);
         }
     }
+    if (optind < argc) {
+        fprintf(stderr, "tern selftest: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (report_open(&rep, "selftest", json))
+        return 1;
     rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tern selftest: cannot open '%s': %s: %s\n", uri, tern_strerror(rc), err);
+        report_discard(&rep);
         return 1;
     }
     const struct tern_config *cfg = tern_dev_config(dev);
+    FILE *out = report_human(json);
+    jf = rep.f;
     if (!cmp_uri && strncmp(uri, "ref", 3)) {
         snprintf(cmp_buf, sizeof cmp_buf, "ref:config=%s", cfg->name);
         cmp_uri = cmp_buf;
@@ -181,6 +198,7 @@ int cmd_selftest(int argc, char **argv)
         if (rc) {
             fprintf(stderr, "tern selftest: cannot open the comparison device '%s': %s: %s\n", cmp_uri,
                     tern_strerror(rc), err);
+            report_discard(&rep);
             tern_dev_close(dev);
             return 1;
         }
@@ -200,31 +218,26 @@ int cmd_selftest(int argc, char **argv)
     };
     const size_t nshapes = sizeof shapes / sizeof shapes[0];
 
-    report_config_text(stdout, cfg);
+    report_config_text(out, cfg);
     if (cmp)
-        printf("comparing with %s\n", cmp_uri);
-    if (json) {
-        jf = report_open(json);
-        if (!jf) {
-            tern_dev_close(cmp);
-            tern_dev_close(dev);
-            return 1;
-        }
+        fprintf(out, "comparing with %s\n", cmp_uri);
+    if (jf) {
         json_begin(&j, jf);
         json_str(&j, "device", uri);
         json_str(&j, "compare", cmp ? cmp_uri : "none");
         report_config_json(&j, "config", cfg);
         json_array(&j, "cases");
     }
-    printf("\n%-38s %7s %7s %3s %10s %10s %7s  %s\n", "case", "N", "K", "T", "cycles", "compute", "util", "result");
+    fprintf(out, "\n%-38s %7s %7s %3s %10s %10s %7s  %s\n", "case", "N", "K", "T", "cycles", "compute", "util",
+            "result");
     for (size_t i = 0; i < nshapes; i++) {
         const struct shape *s = &shapes[i];
         struct tern_counters d = {0};
         rc = run_case(dev, cmp, s, &seed, &d);
         double util = d.cycles ? (double)d.tern_ops / ((double)d.cycles * L * W) : 0.0;
         const char *res = rc == 1 ? "match" : rc == 0 ? "MISMATCH" : tern_strerror(rc);
-        printf("%-38s %7u %7u %3u %10llu %10llu %6.2f%%  %s\n", s->why, s->n, s->k, s->t,
-               (unsigned long long)d.cycles, (unsigned long long)d.cyc_compute, 100 * util, res);
+        fprintf(out, "%-38s %7u %7u %3u %10llu %10llu %6.2f%%  %s\n", s->why, s->n, s->k, s->t,
+                (unsigned long long)d.cycles, (unsigned long long)d.cyc_compute, 100 * util, res);
         if (rc < 0)
             fprintf(stderr, "  %s\n", tern_dev_last_error(dev));
         if (rc != 1)
@@ -248,17 +261,18 @@ int cmd_selftest(int argc, char **argv)
     struct tern_counters total;
     rc = tern_dev_read_counters(dev, &total);
     if (!rc) {
-        printf("\n");
-        report_counters_text(stdout, &total, cfg);
+        fprintf(out, "\n");
+        report_counters_text(out, &total, cfg);
     }
-    printf("\n%zu cases: %zu match, %d failed\n", nshapes, nshapes - (size_t)failed, failed);
+    fprintf(out, "\n%zu cases: %zu match, %d failed\n", nshapes, nshapes - (size_t)failed, failed);
     if (jf) {
         json_end_array(&j);
         if (!rc)
             report_counters_json(&j, "counters", &total);
         json_u64(&j, "failed", (uint64_t)failed);
         json_finish(&j);
-        report_close(jf);
+        if (report_close(&rep, "selftest"))
+            rc = 1;
     }
     tern_dev_close(cmp);
     tern_dev_close(dev);

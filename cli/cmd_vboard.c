@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "tern/tern.h"
 #include "tern_vboard.h"
@@ -118,13 +119,24 @@ int cmd_vboard(int argc, char **argv)
             o.trace_path = v;
         else if ((v = opt_value(argc, argv, &i, "--fault", &missing)))
             faults[o.nfaults++] = v;
-        else if ((v = opt_value(argc, argv, &i, "--bus", &missing)))
-            o.bus = (unsigned)strtoul(v, NULL, 0);
-        else if ((v = opt_value(argc, argv, &i, "--addr", &missing)))
-            o.addr = (unsigned)strtoul(v, NULL, 0);
-        else if ((v = opt_value(argc, argv, &i, "--park-us", &missing))) {
-            unsigned long us = strtoul(v, NULL, 0);
-            o.park_us = us ? (unsigned)us : (unsigned)-1;
+        else if ((v = opt_value(argc, argv, &i, "--bus", &missing)) ||
+                 (v = opt_value(argc, argv, &i, "--addr", &missing)) ||
+                 (v = opt_value(argc, argv, &i, "--park-us", &missing))) {
+            const int bus = !strncmp(a, "--bus", 5), addr = !strncmp(a, "--addr", 6);
+            uint64_t n;
+            if (arg_u64("vboard", bus ? "--bus" : addr ? "--addr" : "--park-us", v, 0, bus || addr ? 1 : 0,
+                        bus ? 255 : addr ? 127 : 1000000,
+                        bus ? "a bus number 1..255" : addr ? "a device address 1..127" : "microseconds 0..1000000",
+                        &n)) {
+                free(faults);
+                return 2;
+            }
+            if (bus)
+                o.bus = (unsigned)n;
+            else if (addr)
+                o.addr = (unsigned)n;
+            else
+                o.park_us = n ? (unsigned)n : (unsigned)-1;
         } else {
             fprintf(stderr, "tern vboard: %s '%s'\n", missing ? "missing value for" : "unknown option", a);
             help(stderr);

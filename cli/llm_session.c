@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tern/tern_proto.h"
 
@@ -23,10 +24,11 @@ double session_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int record_acc(void *ctx, int layer, enum tern_mat_kind kind, uint32_t pos, uint32_t t, uint32_t n,
+static void progress_show(struct session *s, int layer, int dev);
+
+static int record_acc(struct session *s, int layer, enum tern_mat_kind kind, uint32_t pos, uint32_t t, uint32_t n,
                       const int32_t *acc)
 {
-    struct session *s = ctx;
     struct acc_record *r;
 
     if (s->nrec == s->caprec) {
@@ -48,10 +50,9 @@ static int record_acc(void *ctx, int layer, enum tern_mat_kind kind, uint32_t po
     return TERN_OK;
 }
 
-static int compare_acc(void *ctx, int layer, enum tern_mat_kind kind, uint32_t pos, uint32_t t, uint32_t n,
+static int compare_acc(struct session *s, int layer, enum tern_mat_kind kind, uint32_t pos, uint32_t t, uint32_t n,
                        const int32_t *acc)
 {
-    struct session *s = ctx;
     const struct acc_record *r;
 
     if (s->cmp_next >= s->nrec) {
@@ -77,7 +78,33 @@ static int compare_acc(void *ctx, int layer, enum tern_mat_kind kind, uint32_t p
             s->mismatch = 1;
             return TERN_E_PROTO;
         }
+    s->compared.products++;
+    s->compared.accumulators += (uint64_t)t * n;
     return TERN_OK;
+}
+
+/* The observers of the first and the second device: record or compare (with --compare), then
+ * progress. */
+static int observe_first(void *ctx, int layer, enum tern_mat_kind kind, uint32_t pos, uint32_t t, uint32_t n,
+                         const int32_t *acc)
+{
+    struct session *s = ctx;
+    int rc = s->ndevs == 2 ? record_acc(s, layer, kind, pos, t, n, acc) : TERN_OK;
+
+    if (!rc)
+        progress_show(s, layer, 0);
+    return rc;
+}
+
+static int observe_second(void *ctx, int layer, enum tern_mat_kind kind, uint32_t pos, uint32_t t, uint32_t n,
+                          const int32_t *acc)
+{
+    struct session *s = ctx;
+    int rc = compare_acc(s, layer, kind, pos, t, n, acc);
+
+    if (!rc)
+        progress_show(s, layer, 1);
+    return rc;
 }
 
 static int open_dev(struct session *s, struct session_dev *d, const char *cmd)
@@ -110,6 +137,7 @@ int session_open(struct session *s, const char *cmd, const char *model_path, con
     char(*uris)[256];
 
     memset(s, 0, sizeof *s);
+    s->cmd = cmd;
     uris = s->uri_buf;
     tern_family_bitllama(&s->family);
     rc = tern_model_load(model_path, &s->model, err, sizeof err);
@@ -144,10 +172,9 @@ int session_open(struct session *s, const char *cmd, const char *model_path, con
         if (rc)
             return rc;
     }
-    if (s->ndevs == 2) {
-        tern_llm_set_observer(s->devs[0].llm, record_acc, s);
-        tern_llm_set_observer(s->devs[1].llm, compare_acc, s);
-    }
+    tern_llm_set_observer(s->devs[0].llm, observe_first, s);
+    if (s->ndevs == 2)
+        tern_llm_set_observer(s->devs[1].llm, observe_second, s);
     if (logits_rows == 0)
         logits_rows = (uint32_t)tern_model_dims(s->model)->seq_len;
     s->logits_rows = logits_rows;
@@ -183,13 +210,15 @@ int session_forward(struct session *s, const char *cmd, const int32_t *tokens, u
 
     s->nrec = 0;
     s->cmp_next = 0;
+    s->prog.fwd_t = t;
+    s->prog.fwd_products = 0;
     for (int i = 0; i < s->ndevs; i++) {
         float *lo = i == 0 ? s->logits : s->logits_other;
         rc = tern_llm_forward(s->devs[i].llm, tokens, t, pos, rows ? lo : NULL, rows);
         if (rc) {
             if (!s->mismatch)
-                fprintf(stderr, "tern %s: forward pass on '%s' at position %u failed: %s: %s\n", cmd, s->devs[i].uri,
-                        pos, tern_strerror(rc), tern_dev_last_error(s->devs[i].dev));
+                fprintf(stderr, "tern %s: forward pass on '%s' (positions %u..%u) failed: %s (%s)\n", cmd,
+                        s->devs[i].uri, pos, pos + t - 1, tern_dev_last_error(s->devs[i].dev), tern_strerror(rc));
             return rc;
         }
     }
@@ -204,8 +233,104 @@ int session_forward(struct session *s, const char *cmd, const int32_t *tokens, u
                 pos);
         return TERN_E_PROTO;
     }
+    if (s->ndevs == 2)
+        s->compared.logit_rows += rows;
     s->tokens += t;
+    s->prog.base += t;
     return TERN_OK;
+}
+
+/* ---- progress ----------------------------------------------------------------------------- */
+
+void session_progress(struct session *s, int mode, uint64_t total_positions)
+{
+    const int tty = isatty(fileno(stderr));
+
+    s->prog.on = mode > 0 || (mode < 0 && tty);
+    s->prog.tty = tty;
+    s->prog.total = total_positions;
+    s->prog.last_pct = -1;
+}
+
+static void progress_show(struct session *s, int layer, int dev)
+{
+    struct session_progress *p = &s->prog;
+    const int layers = tern_model_dims(s->model)->n_layers;
+    const uint64_t per_pass = (uint64_t)layers * TERN_MAT_KINDS * (uint64_t)s->ndevs;
+    uint64_t done;
+    int pct;
+
+    p->fwd_products++;
+    if (!p->on || !p->total)
+        return;
+    done = p->base + (per_pass ? p->fwd_t * p->fwd_products / per_pass : p->fwd_t);
+    pct = (int)(100 * (done < p->total ? done : p->total) / p->total);
+    if (p->tty) {
+        double now = session_now();
+        if (now - p->last_print < 0.1 && p->fwd_products < per_pass)
+            return; /* a terminal needs no more than ten updates a second */
+        p->last_print = now;
+        fprintf(stderr, "\rtern %s: %3d%%  ~%llu / %llu token positions  (layer %d of %d on %s)   ", s->cmd, pct,
+                (unsigned long long)done, (unsigned long long)p->total, layer + 1, layers, s->devs[dev].uri);
+        fflush(stderr);
+    } else if (pct != p->last_pct) {
+        fprintf(stderr, "tern %s: %3d%%  ~%llu / %llu token positions  (layer %d of %d on %s)\n", s->cmd, pct,
+                (unsigned long long)done, (unsigned long long)p->total, layer + 1, layers, s->devs[dev].uri);
+    }
+    p->last_pct = pct;
+}
+
+void session_progress_end(struct session *s)
+{
+    if (s->prog.on && s->prog.tty && s->prog.last_print > 0)
+        fputc('\n', stderr);
+    s->prog.on = 0;
+}
+
+/* ---- the end of the run ------------------------------------------------------------------- */
+
+/* The two configurations tile and time a product alike: the same array, memories and pipeline. */
+static int same_array(const struct tern_config *a, const struct tern_config *b)
+{
+    return a->lanes == b->lanes && a->width == b->width && a->acc_width == b->acc_width && a->max_k == b->max_k &&
+           a->wmem_words == b->wmem_words && a->amem_words == b->amem_words && a->omem_words == b->omem_words &&
+           a->max_payload == b->max_payload && a->run_setup == b->run_setup && a->run_drain == b->run_drain;
+}
+
+/* One counter over the run on both devices (and, when want is given, as the host expects it). */
+static int compare_counter(struct session *s, int index, const uint64_t *want, uint64_t *out)
+{
+    uint64_t v[2];
+
+    for (int i = 0; i < 2; i++)
+        v[i] = tern_counter_get(&s->devs[i].end, index) - tern_counter_get(&s->devs[i].start, index);
+    if (v[0] != v[1] || (want && v[0] != *want)) {
+        fprintf(stderr, "tern %s: --compare: counter %s over the run: %s reports %llu, %s reports %llu", s->cmd,
+                tern_counter_name(index), s->devs[0].uri, (unsigned long long)v[0], s->devs[1].uri,
+                (unsigned long long)v[1]);
+        if (want)
+            fprintf(stderr, ", the host issued %llu", (unsigned long long)*want);
+        fputc('\n', stderr);
+        return TERN_E_PROTO;
+    }
+    *out = v[0];
+    return TERN_OK;
+}
+
+static int compare_counters(struct session *s)
+{
+    struct session_compared *c = &s->compared;
+    struct tern_llm_stats st;
+    int rc;
+
+    tern_llm_stats(s->devs[0].llm, &st);
+    rc = compare_counter(s, TERN_CNT_TERN_OPS, &st.tern_terms, &c->tern_ops);
+    c->same_array = same_array(tern_dev_config(s->devs[0].dev), tern_dev_config(s->devs[1].dev));
+    if (!rc && c->same_array)
+        rc = compare_counter(s, TERN_CNT_CYC_COMPUTE, NULL, &c->cyc_compute);
+    if (!rc && c->same_array)
+        rc = compare_counter(s, TERN_CNT_CYC_PIPE, NULL, &c->cyc_pipe);
+    return rc;
 }
 
 int session_finish(struct session *s, const char *cmd)
@@ -218,7 +343,7 @@ int session_finish(struct session *s, const char *cmd)
         }
     }
     s->wall_seconds = session_now() - s->wall_from;
-    return TERN_OK;
+    return s->ndevs == 2 ? compare_counters(s) : TERN_OK;
 }
 
 /* Figures of one device over the run (weights upload excluded). */
@@ -245,8 +370,57 @@ static struct figures figures_of(const struct session *s, const struct session_d
     return f;
 }
 
+static void compare_text(const struct session *s, FILE *f)
+{
+    const struct session_compared *c = &s->compared;
+
+    fprintf(f, "\n--- --compare %s with %s: everything compared is identical ---\n", s->devs[0].uri,
+            s->devs[1].uri);
+    fprintf(f, "  products       %llu ternary products over %llu token positions, each run on both devices\n",
+            (unsigned long long)c->products, (unsigned long long)s->tokens);
+    fprintf(f, "  accumulators   all %llu int32 accumulators identical\n", (unsigned long long)c->accumulators);
+    fprintf(f, "  logits         all %llu rows of %d logits identical\n", (unsigned long long)c->logit_rows,
+            tern_model_dims(s->model)->vocab_size);
+    fprintf(f, "  counters       %s %llu on both, as the host issued", tern_counter_name(TERN_CNT_TERN_OPS),
+            (unsigned long long)c->tern_ops);
+    if (c->same_array)
+        fprintf(f, "; %s %llu and %s %llu on both (same array and memories)\n",
+                tern_counter_name(TERN_CNT_CYC_COMPUTE), (unsigned long long)c->cyc_compute,
+                tern_counter_name(TERN_CNT_CYC_PIPE), (unsigned long long)c->cyc_pipe);
+    else
+        fprintf(f, "; cycles not compared (the configurations differ)\n");
+}
+
+static void compare_json(const struct session *s, struct json_out *j)
+{
+    const struct session_compared *c = &s->compared;
+
+    json_object(j, "compare");
+    json_array(j, "devices");
+    json_str(j, NULL, s->devs[0].uri);
+    json_str(j, NULL, s->devs[1].uri);
+    json_end_array(j);
+    json_bool(j, "identical", 1);
+    json_u64(j, "products", c->products);
+    json_u64(j, "token_positions", s->tokens);
+    json_u64(j, "accumulators", c->accumulators);
+    json_u64(j, "logit_rows", c->logit_rows);
+    json_u64(j, "logits", c->logit_rows * (uint64_t)tern_model_dims(s->model)->vocab_size);
+    json_object(j, "counters");
+    json_u64(j, tern_counter_name(TERN_CNT_TERN_OPS), c->tern_ops);
+    if (c->same_array) {
+        json_u64(j, tern_counter_name(TERN_CNT_CYC_COMPUTE), c->cyc_compute);
+        json_u64(j, tern_counter_name(TERN_CNT_CYC_PIPE), c->cyc_pipe);
+    }
+    json_end_object(j);
+    json_bool(j, "cycles_compared", c->same_array);
+    json_end_object(j);
+}
+
 void session_summary_text(const struct session *s, FILE *f)
 {
+    if (s->ndevs == 2)
+        compare_text(s, f);
     fprintf(f, "\n--- hardware summary (%llu token positions) ---\n", (unsigned long long)s->tokens);
     for (int i = 0; i < s->ndevs; i++) {
         const struct session_dev *d = &s->devs[i];
@@ -280,6 +454,8 @@ void session_summary_json(const struct session *s, struct json_out *j)
 {
     json_u64(j, "token_positions", s->tokens);
     json_f64(j, "wall_seconds", s->wall_seconds);
+    if (s->ndevs == 2)
+        compare_json(s, j);
     json_array(j, "devices");
     for (int i = 0; i < s->ndevs; i++) {
         const struct session_dev *d = &s->devs[i];

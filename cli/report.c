@@ -1,6 +1,11 @@
 /* report.c — JSON writer and the human and JSON forms of configurations and counters. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "tern/tern_proto.h"
@@ -65,19 +70,62 @@ void json_end_array(struct json_out *j)
     close_with(j, ']');
 }
 
-void json_str(struct json_out *j, const char *key, const char *v)
+/* The length of the well-formed UTF-8 sequence at p, of the avail bytes there (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t avail)
 {
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        n = 2;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        n = 3;
+        lo = p[0] == 0xE0 ? 0xA0 : 0x80;
+        hi = p[0] == 0xED ? 0x9F : 0xBF;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        n = 4;
+        lo = p[0] == 0xF0 ? 0x90 : 0x80;
+        hi = p[0] == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (avail < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void json_strn(struct json_out *j, const char *key, const char *v, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)v, *end = p + n;
+
     sep(j, key);
     fputc('"', j->f);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(j->f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(j->f, "\\u%04x", *p);
-        else
-            fputc(*p, j->f);
+    while (p < end) {
+        size_t len = utf8_len(p, (size_t)(end - p));
+        if (len == 0) {
+            fputs("\\ufffd", j->f); /* JSON is UTF-8: a byte that is not stands for U+FFFD */
+            p++;
+        } else if (*p == '"' || *p == '\\') {
+            fprintf(j->f, "\\%c", *p++);
+        } else if (*p < 0x20) {
+            fprintf(j->f, "\\u%04x", *p++);
+        } else {
+            fwrite(p, 1, len, j->f);
+            p += len;
+        }
     }
     fputc('"', j->f);
+}
+
+void json_str(struct json_out *j, const char *key, const char *v)
+{
+    json_strn(j, key, v, strlen(v));
 }
 
 void json_u64(struct json_out *j, const char *key, uint64_t v)
@@ -114,22 +162,72 @@ void json_finish(struct json_out *j)
     fputc('\n', j->f);
 }
 
-FILE *report_open(const char *path)
+FILE *report_human(const char *json_path)
 {
-    FILE *f = (path[0] == '-' && !path[1]) ? stdout : fopen(path, "w");
-
-    if (!f)
-        perror(path);
-    return f;
+    return json_path && json_path[0] == '-' && !json_path[1] ? stderr : stdout;
 }
 
-int report_close(FILE *f)
+int report_open(struct report_file *r, const char *cmd, const char *path)
 {
-    int bad = ferror(f);
+    struct stat st;
+    int fd, existed;
 
-    if (f == stdout)
-        return fflush(f) || bad ? -1 : 0;
-    return fclose(f) || bad ? -1 : 0;
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    if (!path)
+        return 0;
+    if (path[0] == '-' && !path[1]) {
+        r->f = stdout;
+        return 0;
+    }
+    existed = lstat(path, &st) == 0;
+    if (existed && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "tern %s: --json %s: is a directory (give a file name)\n", cmd, path);
+        return -1;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0 || !(r->f = fdopen(fd, "w"))) {
+        fprintf(stderr, "tern %s: --json %s: cannot write the report there: %s\n", cmd, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        if (!existed)
+            unlink(path);
+        return -1;
+    }
+    /* a regular file (not a link to one) may be removed again should the run fail */
+    r->removable = !existed || S_ISREG(st.st_mode);
+    return 0;
+}
+
+int report_close(struct report_file *r, const char *cmd)
+{
+    int bad;
+
+    if (!r->f)
+        return 0;
+    bad = ferror(r->f);
+    if (r->f == stdout)
+        bad = fflush(stdout) || bad;
+    else
+        bad = fclose(r->f) || bad;
+    r->f = NULL;
+    if (bad) {
+        fprintf(stderr, "tern %s: --json %s: writing the report failed: %s\n", cmd, r->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void report_discard(struct report_file *r)
+{
+    if (!r->f || r->f == stdout) {
+        r->f = NULL;
+        return;
+    }
+    fclose(r->f);
+    r->f = NULL;
+    if (r->removable)
+        unlink(r->path);
 }
 
 void report_config_text(FILE *f, const struct tern_config *c)

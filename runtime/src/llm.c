@@ -217,6 +217,52 @@ static void softmax(float *x, int n)
         x[i] /= sum;
 }
 
+/* The index of the first element of v[0..n) that is NaN or infinite, or -1. */
+static long first_nonfinite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return (long)i;
+    return -1;
+}
+
+/* After the last layer: the residual stream, the final RMSNorm and the logits of row r (position
+ * pos) must be finite; a checkpoint whose numbers overflow float fails here, naming what. */
+static int check_finite(tern_llm *l, const float *x, const float *xr, const float *lo, uint32_t pos)
+{
+    const int dim = l->d.dim, nv = l->d.vocab_size;
+    long at;
+
+    if ((at = first_nonfinite(x, (size_t)dim)) >= 0)
+        return tern_dev_fail(l->dev, TERN_E_INVAL,
+                             "position %u: the residual stream after the last layer is not finite "
+                             "(element %ld is %g): the model's numbers overflow float",
+                             pos, at, (double)x[at]);
+    if ((at = first_nonfinite(xr, (size_t)dim)) >= 0) {
+        const float *w = tern_model_final_norm(l->model);
+        float wmax = 0.0f;
+        for (int j = 0; j < dim; j++)
+            if (fabsf(w[j]) > wmax)
+                wmax = fabsf(w[j]);
+        return tern_dev_fail(l->dev, TERN_E_INVAL,
+                             "position %u: the final RMSNorm gives a value that is not finite (element %ld is "
+                             "%g; the largest final-norm weight is %g): the model's numbers overflow float",
+                             pos, at, (double)xr[at], (double)wmax);
+    }
+    if ((at = first_nonfinite(lo, (size_t)nv)) >= 0) {
+        int nan = 0, inf = 0;
+        for (int v = 0; v < nv; v++) {
+            nan += isnan(lo[v]) != 0;
+            inf += isinf(lo[v]) != 0;
+        }
+        return tern_dev_fail(l->dev, TERN_E_INVAL,
+                             "position %u: the logits are not finite (%d NaN and %d infinite of %d; token %ld "
+                             "is %g): the classifier overflows float",
+                             pos, nan, inf, nv, at, (double)lo[at]);
+    }
+    return TERN_OK;
+}
+
 /* A group of BitLinear layers sharing one input: in is [t][n_in]; outs[i] is [t][rows_i]. */
 static int bitlinear(tern_llm *l, int layer, const enum tern_mat_kind *kinds, float *const *outs, int count,
                      const float *in, int n_in, uint32_t t, uint32_t pos)
@@ -380,6 +426,8 @@ int tern_llm_forward(tern_llm *l, const int32_t *tokens, uint32_t t, uint32_t po
         for (uint32_t r = 0; r < rows; r++) {
             float *xr = l->x + (size_t)(t - rows + r) * dim;
             float *lo = logits + (size_t)r * l->d.vocab_size;
+            /* the residual is checked before the norm overwrites it (xb is free scratch now) */
+            memcpy(l->xb, xr, dim * sizeof(float));
             rms_norm(xr, xr, fin, dim, l->fam.norm_eps);
             for (int v = 0; v < l->d.vocab_size; v++) {
                 const float *e = emb + (size_t)v * dim;
@@ -388,6 +436,9 @@ int tern_llm_forward(tern_llm *l, const int32_t *tokens, uint32_t t, uint32_t po
                     val += e[j] * xr[j];
                 lo[v] = val;
             }
+            rc = check_finite(l, l->xb, xr, lo, pos + t - rows + r);
+            if (rc)
+                return rc;
         }
     }
     return TERN_OK;

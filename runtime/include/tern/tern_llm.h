@@ -59,7 +59,10 @@ void tern_llm_set_observer(tern_llm *llm, tern_acc_observer fn, void *ctx);
 
 /* Run t tokens at positions pos .. pos+t-1 (t > 1: a prefill, one GEMM per ternary layer; the
  * causal attention is on the host). logits receives [rows][vocab_size] for the last `rows`
- * tokens (rows 1 for generation, t for scoring); NULL skips the classifier. */
+ * tokens (rows 1 for generation, t for scoring); NULL skips the classifier. A value that is not
+ * finite (the model's numbers overflow float: activations entering a layer, the residual stream
+ * after the last layer, the final RMSNorm, or a logit) is TERN_E_INVAL with a message naming the
+ * position, the stage and the value. */
 int tern_llm_forward(tern_llm *llm, const int32_t *tokens, uint32_t t, uint32_t pos, float *logits, uint32_t rows);
 
 /* Host-side counts: ternary products issued and tokens pushed through the model. */
@@ -71,7 +74,8 @@ struct tern_llm_stats {
 void tern_llm_stats(const tern_llm *llm, struct tern_llm_stats *out);
 
 /* llama2.c-compatible sampling: greedy at temperature 0, else softmax with temperature and
- * top-p (nucleus) sampling from an xorshift generator; the state lives in the struct. */
+ * top-p (nucleus) sampling from an xorshift generator; the state lives in the struct. Set the
+ * fields with tern_sampler_init only (scratch holds vocab_size entries). */
 struct tern_sampler {
     int32_t vocab_size;
     float temperature;
@@ -79,10 +83,16 @@ struct tern_sampler {
     uint64_t rng;
     void *scratch; /* internal, allocated by tern_sampler_init */
 };
+/* TERN_OK; TERN_E_INVAL for vocab_size < 1, a temperature that is negative, NaN or infinite, or a
+ * topp outside [0, 1]; TERN_E_NOMEM. topp 0 or 1 samples from the whole distribution. */
 int tern_sampler_init(struct tern_sampler *s, int32_t vocab_size, float temperature, float topp, uint64_t seed);
 void tern_sampler_free(struct tern_sampler *s);
-/* Sample a token from logits (modified in place when temperature > 0). */
-int32_t tern_sampler_sample(struct tern_sampler *s, float *logits);
+/* Pick the next token from logits (vocab_size floats, modified in place when temperature > 0)
+ * into *token: TERN_OK, or TERN_E_INVAL (*token -1) when a logit is NaN or infinite (a forward
+ * pass that overflowed: tern_llm_forward reports it first), an argument is NULL or the fields are
+ * out of range. Any finite logits and any temperature > 0, however small (the limit is greedy),
+ * give a token of non-zero probability; ties go to the lower token id. */
+int tern_sampler_sample(struct tern_sampler *s, float *logits, int32_t *token);
 
 #ifdef __cplusplus
 }
