@@ -29,10 +29,14 @@ static int run(const tern_model *m, const char *uri, uint32_t steps, struct resu
     int32_t vocab = tern_model_dims(m)->vocab_size, token = 1;
     float *logits = malloc((size_t)vocab * sizeof *logits);
     uint64_t h = 1469598103934665603ull;
-    int rc;
+    int rc = TERN_E_NOMEM;
 
     memset(r, 0, sizeof *r);
     r->uri = uri;
+    if (!logits) {
+        fprintf(stderr, "bench_generate: %s: out of memory\n", uri);
+        return rc;
+    }
     tern_family_bitllama(&fam);
     rc = tern_dev_open_ex(uri, &dev, err, sizeof err);
     if (rc) {
@@ -71,71 +75,98 @@ out:
     return rc;
 }
 
+static void help(void)
+{
+    printf("usage: bench_generate [--model M] [--steps N] [--config C] [--json FILE]\n"
+           "  Tokens per second of greedy generation from BOS on the ref backend and on the\n"
+           "  cycle-accurate sim backend (the RTL under Verilator), measured in one run, with the\n"
+           "  device cycles per token of each and the sim/ref wall-time ratio; checks that both give\n"
+           "  the same tokens and the same cycle counts.\n"
+           "  --model M    checkpoint (default ../shared/models/bitllama-3m/model.bin)\n"
+           "  --steps N    positions to generate (default 64; at most the model's seq_len, more is cut)\n"
+           "  --config C   accelerator configuration of both devices (default: default)\n"
+           "  --json FILE  also write the results as JSON to FILE; - writes them to stdout alone\n"
+           "               (the table then goes to stderr). A failed run leaves no report.\n");
+}
+
 int main(int argc, char **argv)
 {
+    static const char prog[] = "bench_generate";
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"steps", required_argument, 0, 'n'},
                                          {"config", required_argument, 0, 'c'}, {"json", required_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *model = "../shared/models/bitllama-3m/model.bin", *config = "default", *json = NULL;
-    uint32_t steps = 64;
-    char err[512], ref_uri[64], sim_uri[64];
+    uint64_t steps = 64;
+    char err[512], ref_uri[96], sim_uri[96];
     tern_model *m;
     struct result res[2];
+    struct bench_report rep;
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
-        case 'n': steps = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'n':
+            if (bench_arg_u64(prog, "--steps", optarg, 1, UINT32_MAX, "a number of positions from 1 to 4294967295",
+                              &steps))
+                return 2;
+            break;
         case 'c': config = optarg; break;
         case 'j': json = optarg; break;
-        case 'h':
-            printf("usage: bench_generate [--model M] [--steps N] [--config C] [--json FILE]\n"
-                   "  Greedy generation of N positions (default 64) on ref:config=C and sim:config=C\n"
-                   "  (default C = default), tokens/s of each and the sim/ref wall-time ratio, one run.\n");
-            return 0;
-        default: return 2;
+        case 'h': help(); return 0;
+        default: return bench_bad_option(prog, c, argv);
         }
     }
+    if (bench_no_operands(prog, argc, argv) || bench_arg_config(prog, "--config", config))
+        return 2;
+    FILE *out = bench_human(json);
+    if (bench_report_open(&rep, prog, json))
+        return 1;
     if (tern_model_load(model, &m, err, sizeof err)) {
         fprintf(stderr, "bench_generate: %s\n", err);
+        bench_report_discard(&rep);
         return 1;
     }
-    if (steps == 0 || steps > (uint32_t)tern_model_dims(m)->seq_len)
+    if (steps > (uint32_t)tern_model_dims(m)->seq_len)
         steps = (uint32_t)tern_model_dims(m)->seq_len;
     snprintf(ref_uri, sizeof ref_uri, "ref:config=%s", config);
     snprintf(sim_uri, sizeof sim_uri, "sim:config=%s", config);
-    printf("greedy generation, %u positions from BOS, %s\n", steps, model);
-    run(m, ref_uri, steps, &res[0]);
+    fprintf(out, "greedy generation, %u positions from BOS, %s\n", (unsigned)steps, model);
+    run(m, ref_uri, (uint32_t)steps, &res[0]);
     fprintf(stderr, "bench_generate: ref done, now the cycle-accurate simulation\n");
-    run(m, sim_uri, steps, &res[1]);
+    run(m, sim_uri, (uint32_t)steps, &res[1]);
+    tern_model_free(m);
     for (int i = 0; i < 2; i++)
         if (res[i].ok)
-            printf("  %-22s %9.2f tokens/s (wall)  %10.0f device cycles/token  tokens %s\n", res[i].uri,
-                   res[i].tokens_per_s, res[i].cycles_per_token, res[i].text_hash);
+            fprintf(out, "  %-22s %9.2f tokens/s (wall)  %10.0f device cycles/token  tokens %s\n", res[i].uri,
+                    res[i].tokens_per_s, res[i].cycles_per_token, res[i].text_hash);
         else
-            printf("  %-22s unavailable\n", res[i].uri);
+            fprintf(out, "  %-22s unavailable\n", res[i].uri);
     int both = res[0].ok && res[1].ok;
     double ratio = both ? res[1].seconds / res[0].seconds : 0;
     if (both)
-        printf("  sim/ref wall-time ratio: %.1fx; same tokens: %s; same cycles: %s\n", ratio,
-               strcmp(res[0].text_hash, res[1].text_hash) ? "NO" : "yes",
-               res[0].cycles_per_token == res[1].cycles_per_token ? "yes" : "NO");
-    if (json) {
-        FILE *f = fopen(json, "w");
-        if (!f) {
-            perror(json);
-            return 1;
-        }
-        fprintf(f, "{\n  \"model\": \"%s\",\n  \"steps\": %u,\n  \"results\": [", model, steps);
-        for (int i = 0; i < 2; i++)
-            fprintf(f, "%s\n    {\"device\": \"%s\", \"available\": %s, \"seconds\": %.6f, \"tokens_per_s\": %.6f, "
-                       "\"device_cycles_per_token\": %.1f, \"tokens_hash\": \"%s\"}",
-                    i ? "," : "", res[i].uri, res[i].ok ? "true" : "false", res[i].seconds, res[i].tokens_per_s,
-                    res[i].cycles_per_token, res[i].text_hash);
-        fprintf(f, "\n  ],\n  \"sim_over_ref_wall_ratio\": %.4f\n}\n", ratio);
-        fclose(f);
+        fprintf(out, "  sim/ref wall-time ratio: %.1fx; same tokens: %s; same cycles: %s\n", ratio,
+                strcmp(res[0].text_hash, res[1].text_hash) ? "NO" : "yes",
+                res[0].cycles_per_token == res[1].cycles_per_token ? "yes" : "NO");
+    if (!res[0].ok) { /* without ref there is nothing to compare with */
+        bench_report_discard(&rep);
+        return 1;
     }
-    tern_model_free(m);
-    return res[0].ok ? 0 : 1;
+    bench_json_str(&rep, "model", model);
+    bench_json_u64(&rep, "steps", steps);
+    bench_json_array(&rep, "results");
+    for (int i = 0; i < 2; i++) {
+        bench_json_object(&rep, NULL);
+        bench_json_str(&rep, "device", res[i].uri);
+        bench_json_bool(&rep, "available", res[i].ok);
+        bench_json_num(&rep, "seconds", res[i].ok ? res[i].seconds : NAN); /* null: not measured */
+        bench_json_num(&rep, "tokens_per_s", res[i].ok ? res[i].tokens_per_s : NAN);
+        bench_json_num(&rep, "device_cycles_per_token", res[i].ok ? res[i].cycles_per_token : NAN);
+        bench_json_str(&rep, "tokens_hash", res[i].text_hash);
+        bench_json_end_object(&rep);
+    }
+    bench_json_end_array(&rep);
+    bench_json_num(&rep, "sim_over_ref_wall_ratio", both ? ratio : NAN);
+    return bench_report_finish(&rep, prog) ? 1 : 0;
 }

@@ -79,96 +79,164 @@ static int measure(const char *uri, const uint8_t *codes, const struct shape *s,
     return rc;
 }
 
+/* One shape with t tokens on ref and on sim: prints a row and adds it to the report. Returns 0 when
+ * both ran and agree, 1 when they differ, -1 when a device could not run it (row "unavailable"). */
+static int measure_row(const char *cfg, size_t i, uint32_t t, FILE *out, struct bench_report *rep)
+{
+    const struct shape *s = &shapes[i];
+    uint64_t seed = 7 + i, el = (uint64_t)s->n * s->k;
+    uint8_t *codes = calloc(tern_codes_bytes(el), 1);
+    int8_t *act = malloc((size_t)t * s->k);
+    struct measure r = {0}, m = {0};
+    char uri_s[96], uri_r[96];
+    int ok = 0, same = 0;
+
+    r.out = malloc((size_t)t * s->n * 4);
+    m.out = malloc((size_t)t * s->n * 4);
+    if (!codes || !act || !r.out || !m.out) {
+        fprintf(stderr, "bench_sim: %s: out of memory\n", s->layer);
+        goto out;
+    }
+    for (uint64_t j = 0; j < el; j++)
+        tern_code_set(codes, j, (int)(bench_splitmix(&seed) % 3) - 1);
+    for (size_t j = 0; j < (size_t)t * s->k; j++)
+        act[j] = (int8_t)bench_splitmix(&seed);
+    snprintf(uri_s, sizeof uri_s, "sim:config=%s", cfg);
+    snprintf(uri_r, sizeof uri_r, "ref:config=%s", cfg);
+    ok = !measure(uri_r, codes, s, act, t, &r) && !measure(uri_s, codes, s, act, t, &m);
+    same = ok && !memcmp(r.out, m.out, (size_t)t * s->n * 4) && r.d.cycles == m.d.cycles &&
+           r.d.cyc_compute == m.d.cyc_compute;
+    if (!ok) {
+        fprintf(out, "%-8s %-32s %3u unavailable\n", cfg, s->layer, t);
+        goto out;
+    }
+    double ideal = (double)m.d.tern_ops / m.lw; /* cycles of a perfectly busy array */
+    double util_run = ideal / (double)(m.d.cyc_compute + m.d.cyc_pipe);
+    double util_all = ideal / (double)m.d.cycles;
+    double cps = m.d.cycles / m.seconds, ratio = m.seconds / r.seconds;
+    fprintf(out, "%-8s %-32s %3u %8llu %8.1f%% %8.1f%% %8.3f %12.3g %8.0fx %s%s\n", cfg, s->layer, t,
+            (unsigned long long)m.d.cycles, 100 * util_run, 100 * util_all, m.seconds, cps, ratio,
+            same ? "identical" : "DIFFERENT", m.streamed ? " (weights streamed)" : "");
+    fflush(out);
+    bench_json_object(rep, NULL);
+    bench_json_str(rep, "config", cfg);
+    bench_json_str(rep, "model", s->model);
+    bench_json_str(rep, "layer", s->layer);
+    bench_json_u64(rep, "n", s->n);
+    bench_json_u64(rep, "k", s->k);
+    bench_json_u64(rep, "t", t);
+    bench_json_u64(rep, "cycles", m.d.cycles);
+    bench_json_u64(rep, "compute_cycles", m.d.cyc_compute);
+    bench_json_num(rep, "ideal_cycles", ideal);
+    bench_json_num(rep, "pe_utilisation_run", util_run);
+    bench_json_num(rep, "pe_utilisation_all", util_all);
+    bench_json_num(rep, "sim_seconds", m.seconds);
+    bench_json_num(rep, "ref_seconds", r.seconds);
+    bench_json_num(rep, "sim_cycles_per_s", cps);
+    bench_json_num(rep, "sim_over_ref", ratio);
+    bench_json_bool(rep, "identical", same);
+    bench_json_bool(rep, "weights_streamed", m.streamed);
+    bench_json_end_object(rep);
+out:
+    free(codes);
+    free(act);
+    free(r.out);
+    free(m.out);
+    return !ok ? -1 : !same;
+}
+
+/* Split --configs into at most max names (in buf), each one the ref backend knows. n, or -1. */
+static int parse_configs(const char *prog, const char *list, char *buf, size_t buflen, char **names, int max)
+{
+    int n = 0;
+
+    if (!*list)
+        return bench_refuse(prog, "--configs", list, "", "names separated by commas, e.g. tiny,default");
+    if (strlen(list) >= buflen) {
+        fprintf(stderr, "%s: --configs '%.40s...' is too long; want a few names, e.g. tiny,default\n", prog, list);
+        return -1;
+    }
+    snprintf(buf, buflen, "%s", list);
+    for (char *p = buf, *comma;; p = comma + 1) {
+        comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p) {
+            fprintf(stderr, "%s: --configs '%s' has an empty name; want names separated by commas, e.g. "
+                            "tiny,default\n", prog, list);
+            return -1;
+        }
+        if (n == max) {
+            fprintf(stderr, "%s: --configs '%s' has more than %d names\n", prog, list, max);
+            return -1;
+        }
+        if (bench_arg_config(prog, "--configs", p))
+            return -1;
+        names[n++] = p;
+        if (!comma)
+            return n;
+    }
+}
+
+static void help(void)
+{
+    printf("usage: bench_sim [--configs a,b,c] [--quick] [--json FILE]\n"
+           "  The RTL under Verilator against the ref model: for each configuration and layer shape\n"
+           "  (bitllama-3m, BitNet b1.58 2B4T), one GEMV and one 8-token GEMM on sim and on ref, weights\n"
+           "  resident: PE utilisation (ideal / measured cycles), simulated cycles per wall-clock\n"
+           "  second and the sim/ref wall-time ratio, measured in one run; checks that both give the\n"
+           "  same products and cycle counts.\n"
+           "  --configs LIST  configurations, comma-separated (default tiny,default,large)\n"
+           "  --quick         leave out the BitNet b1.58 2B4T shapes\n"
+           "  --json FILE     also write the results as JSON to FILE; - writes them to stdout alone\n"
+           "                  (the table then goes to stderr). A failed run leaves no report.\n");
+}
+
 int main(int argc, char **argv)
 {
+    static const char prog[] = "bench_sim";
     static const struct option opts[] = {{"configs", required_argument, 0, 'c'}, {"quick", no_argument, 0, 'q'},
                                          {"json", required_argument, 0, 'j'},    {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *configs = "tiny,default,large", *json = NULL;
-    int quick = 0, c, failed = 0, first = 1;
-    FILE *jf = NULL;
+    int quick = 0, c, failed = 0, measured = 0, nconf;
+    char list[256], *names[16];
+    struct bench_report rep;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': configs = optarg; break;
         case 'q': quick = 1; break;
         case 'j': json = optarg; break;
-        case 'h':
-            printf("usage: bench_sim [--configs a,b,c] [--quick] [--json FILE]\n"
-                   "  For each configuration and layer shape, one GEMV and one 8-token GEMM on sim and on ref\n"
-                   "  (weights resident): PE utilisation, simulated cycles per second, sim/ref wall ratio.\n"
-                   "  --quick leaves out the BitNet b1.58 2B4T shapes.\n");
-            return 0;
-        default: return 2;
+        case 'h': help(); return 0;
+        default: return bench_bad_option(prog, c, argv);
         }
     }
-    if (json && !(jf = fopen(json, "w"))) {
-        perror(json);
+    if (bench_no_operands(prog, argc, argv))
+        return 2;
+    nconf = parse_configs(prog, configs, list, sizeof list, names, 16);
+    if (nconf < 0)
+        return 2;
+    FILE *out = bench_human(json);
+    if (bench_report_open(&rep, prog, json))
+        return 1;
+    bench_json_array(&rep, "results");
+    fprintf(out, "%-8s %-32s %3s %8s %9s %9s %8s %12s %9s %s\n", "config", "layer", "T", "cycles", "util_run",
+            "util_all", "sim_s", "sim_cycles/s", "sim/ref", "check");
+    for (int ci = 0; ci < nconf; ci++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (uint32_t t = 1; t <= 8 && !(quick && shapes[i].n > 1024); t += 7) {
+                int rc = measure_row(names[ci], i, t, out, &rep);
+                measured += rc >= 0;
+                failed += rc > 0;
+            }
+    bench_json_end_array(&rep);
+    if (!measured)
+        fprintf(stderr, "bench_sim: nothing could be measured (the reasons are above)\n");
+    if (failed || !measured) {
+        bench_report_discard(&rep);
         return 1;
     }
-    if (jf)
-        fprintf(jf, "{\n  \"results\": [");
-    printf("%-8s %-32s %3s %8s %9s %9s %8s %12s %9s %s\n", "config", "layer", "T", "cycles", "util_run", "util_all",
-           "sim_s", "sim_cycles/s", "sim/ref", "check");
-    char list[256];
-    snprintf(list, sizeof list, "%s", configs);
-    for (char *save = NULL, *cfg = strtok_r(list, ",", &save); cfg; cfg = strtok_r(NULL, ",", &save)) {
-        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-            const struct shape *s = &shapes[i];
-            if (quick && s->n > 1024)
-                continue;
-            for (uint32_t t = 1; t <= 8; t += 7) {
-                uint64_t seed = 7 + i, el = (uint64_t)s->n * s->k;
-                uint8_t *codes = calloc(tern_codes_bytes(el), 1);
-                int8_t *act = malloc((size_t)t * s->k);
-                struct measure r = {0}, m = {0};
-                char uri_s[64], uri_r[64];
-                r.out = malloc((size_t)t * s->n * 4);
-                m.out = malloc((size_t)t * s->n * 4);
-                for (uint64_t j = 0; j < el; j++)
-                    tern_code_set(codes, j, (int)(bench_splitmix(&seed) % 3) - 1);
-                for (size_t j = 0; j < (size_t)t * s->k; j++)
-                    act[j] = (int8_t)bench_splitmix(&seed);
-                snprintf(uri_s, sizeof uri_s, "sim:config=%s", cfg);
-                snprintf(uri_r, sizeof uri_r, "ref:config=%s", cfg);
-                int ok = !measure(uri_r, codes, s, act, t, &r) && !measure(uri_s, codes, s, act, t, &m);
-                int same = ok && !memcmp(r.out, m.out, (size_t)t * s->n * 4) && r.d.cycles == m.d.cycles &&
-                           r.d.cyc_compute == m.d.cyc_compute;
-                if (ok) {
-                    double ideal = (double)m.d.tern_ops / m.lw; /* cycles of a perfectly busy array */
-                    double util_run = ideal / (double)(m.d.cyc_compute + m.d.cyc_pipe);
-                    double util_all = ideal / (double)m.d.cycles;
-                    double cps = m.d.cycles / m.seconds, ratio = m.seconds / r.seconds;
-                    printf("%-8s %-32s %3u %8llu %8.1f%% %8.1f%% %8.3f %12.3g %8.0fx %s%s\n", cfg, s->layer, t,
-                           (unsigned long long)m.d.cycles, 100 * util_run, 100 * util_all, m.seconds, cps, ratio,
-                           same ? "identical" : "DIFFERENT", m.streamed ? " (weights streamed)" : "");
-                    if (jf)
-                        fprintf(jf,
-                                "%s\n    {\"config\": \"%s\", \"model\": \"%s\", \"layer\": \"%s\", \"n\": %u, \"k\": %u, "
-                                "\"t\": %u, \"cycles\": %llu, \"compute_cycles\": %llu, \"ideal_cycles\": %.1f, "
-                                "\"pe_utilisation_run\": %.6f, \"pe_utilisation_all\": %.6f, \"sim_seconds\": %.6f, "
-                                "\"ref_seconds\": %.6f, \"sim_cycles_per_s\": %.1f, \"sim_over_ref\": %.2f, "
-                                "\"identical\": %s, \"weights_streamed\": %s}",
-                                first ? "" : ",", cfg, s->model, s->layer, s->n, s->k, t,
-                                (unsigned long long)m.d.cycles, (unsigned long long)m.d.cyc_compute, ideal, util_run,
-                                util_all, m.seconds, r.seconds, cps, ratio, same ? "true" : "false",
-                                m.streamed ? "true" : "false");
-                    first = 0;
-                    fflush(stdout);
-                } else {
-                    printf("%-8s %-32s %3u unavailable\n", cfg, s->layer, t);
-                }
-                failed += ok && !same;
-                free(codes);
-                free(act);
-                free(r.out);
-                free(m.out);
-            }
-        }
-    }
-    if (jf) {
-        fprintf(jf, "\n  ]\n}\n");
-        fclose(jf);
-    }
-    return failed ? 1 : 0;
+    return bench_report_finish(&rep, prog) ? 1 : 0;
 }

@@ -74,7 +74,8 @@ static void link_bench(double mb, struct link_result *r)
         rc = tern_usb_open(ctx, &m, NULL, &d, err, sizeof err);
     if (rc) {
         fprintf(stderr, "bench_usb: no board to measure the link with (%s: %s);\n"
-                        "  run under `tern vboard --engine loopback -- build/bench/bench_usb`\n",
+                        "  run under `tern vboard --engine loopback -- build/bench/bench_usb`, or pass\n"
+                        "  --projection-only\n",
                 tern_strerror(rc), err);
         goto done;
     }
@@ -177,22 +178,107 @@ static int project(const tern_model *m, const char *config, uint32_t steps, stru
     return rc;
 }
 
-static void help(FILE *f)
+static void help(void)
 {
-    fprintf(f, "usage: bench_usb [--mb N] [--model M.bin] [--steps N] [--projection-only] [--json FILE]\n"
-               "  Link throughput (echo, MB/s) and one-byte round trip (ms) through the first board found\n"
-               "  (run it under `tern vboard --engine loopback --`), then bitllama-3m tokens/s projected\n"
-               "  onto real links for each configuration from a ref run's counters.\n"
-               "  --mb N            megabytes to echo (default 8)\n"
-               "  --model FILE      checkpoint for the projection (default ../shared/models/bitllama-3m/model.bin;\n"
-               "                    a synthetic model of the same shape when absent)\n"
-               "  --steps N         token positions to project from (default 32)\n"
-               "  --projection-only skip the link measurement\n"
-               "  --json FILE       also write the results as JSON\n");
+    printf("usage: bench_usb [--mb N] [--model M.bin] [--steps N] [--projection-only] [--json FILE]\n"
+           "  Link throughput (echo, MB/s) and one-byte round trip (ms) through the first board found\n"
+           "  (run it under `tern vboard --engine loopback --`), then bitllama-3m tokens/s projected\n"
+           "  onto real links (UART, FT2232H FIFO, FT601) for each configuration from a ref run's\n"
+           "  counters, with the compute bound beside them.\n"
+           "  --mb N            megabytes to echo (default 8; 0.001..1000000)\n"
+           "  --model FILE      checkpoint for the projection (default ../shared/models/bitllama-3m/model.bin;\n"
+           "                    a synthetic model of the same shape when absent)\n"
+           "  --steps N         token positions to project from (default 32; at most the model's seq_len)\n"
+           "  --projection-only skip the link measurement (no board needed)\n"
+           "  --json FILE       also write the results as JSON to FILE; - writes them to stdout alone\n"
+           "                    (the tables then go to stderr). A failed run leaves no report.\n");
+}
+
+/* The checkpoint at path, or a synthetic one of bitllama-3m's shape when it cannot be loaded. */
+static int load_model(const char *path, tern_model **m, int *synthetic)
+{
+    /* bitllama-3m's shape (scripts/demo.sh makes the same) */
+    const struct tern_model_dims d = {256, 256, 8, 8, 4, 512, 512, 1};
+    char err[512], tmp[] = "/tmp/bench_usb_model.XXXXXX";
+    int fd, rc;
+
+    *synthetic = 0;
+    if (tern_model_load(path, m, err, sizeof err) == TERN_OK)
+        return 0;
+    fprintf(stderr, "bench_usb: %s; projecting with a synthetic model of bitllama-3m's shape\n", err);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "bench_usb: synthetic model: %s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    rc = tern_model_synth(&d, 1, tmp, err, sizeof err);
+    if (rc == TERN_OK)
+        rc = tern_model_load(tmp, m, err, sizeof err);
+    close(fd);
+    unlink(tmp);
+    if (rc != TERN_OK) {
+        fprintf(stderr, "bench_usb: synthetic model: %s\n", err);
+        return -1;
+    }
+    *synthetic = 1;
+    return 0;
+}
+
+static void report_link(const struct link_result *lr, FILE *out, struct bench_report *rep)
+{
+    if (lr->ok)
+        fprintf(out, "link through %s: echo %.1f MB in each direction at %.2f MB/s; one-byte round trip median "
+                     "%.3f ms, 90th percentile %.3f ms\n",
+                lr->chip, lr->bytes / 1e6, lr->mb_per_s, lr->rtt_median_ms, lr->rtt_p90_ms);
+    bench_json_object(rep, "link");
+    bench_json_bool(rep, "measured", lr->ok);
+    bench_json_str(rep, "chip", lr->chip);
+    bench_json_u64(rep, "bytes", lr->bytes);
+    bench_json_num(rep, "mb_per_s", lr->ok ? lr->mb_per_s : NAN); /* null: not measured */
+    bench_json_num(rep, "rtt_median_ms", lr->ok ? lr->rtt_median_ms : NAN);
+    bench_json_num(rep, "rtt_p90_ms", lr->ok ? lr->rtt_p90_ms : NAN);
+    bench_json_end_object(rep);
+}
+
+static void report_projection(const struct projection_row *rows, int nrows, const char *what, uint32_t steps,
+                              FILE *out, struct bench_report *rep)
+{
+    fprintf(out, "\nprojected tokens/s of %s (modelled: device cycles from the ref model, %u positions)\n", what,
+            steps);
+    fprintf(out, "%-9s %9s %12s", "config", "clock", "link B/tok");
+    for (int i = 0; i < 3; i++)
+        fprintf(out, " | %-13.13s", real_links[i].name);
+    fprintf(out, "\n");
+    bench_json_array(rep, "projection");
+    for (int r = 0; r < nrows; r++) {
+        fprintf(out, "%-9s %6.0f MHz %12.0f", rows[r].config, rows[r].clock_hz / 1e6,
+                rows[r].p[0].link_bytes_per_token);
+        for (int i = 0; i < 3; i++)
+            fprintf(out, " | %13.1f", rows[r].p[i].projected_tps);
+        fprintf(out, "   (compute bound %.0f)\n", rows[r].p[0].compute_bound_tps);
+        bench_json_object(rep, NULL);
+        bench_json_str(rep, "config", rows[r].config);
+        bench_json_u64(rep, "clock_hz", rows[r].clock_hz);
+        bench_json_num(rep, "link_bytes_per_token", rows[r].p[0].link_bytes_per_token);
+        bench_json_num(rep, "busy_cycles_per_token", rows[r].p[0].busy_cycles_per_token);
+        bench_json_num(rep, "compute_bound_tps", rows[r].p[0].compute_bound_tps);
+        bench_json_array(rep, "links");
+        for (int i = 0; i < 3; i++) {
+            bench_json_object(rep, NULL);
+            bench_json_str(rep, "link", real_links[i].name);
+            bench_json_num(rep, "bytes_per_s", real_links[i].bytes_per_s);
+            bench_json_num(rep, "projected_tps", rows[r].p[i].projected_tps);
+            bench_json_end_object(rep);
+        }
+        bench_json_end_array(rep);
+        bench_json_end_object(rep);
+    }
+    bench_json_end_array(rep);
 }
 
 int main(int argc, char **argv)
 {
+    static const char prog[] = "bench_usb";
     static const struct option opts[] = {{"mb", required_argument, 0, 'm'},
                                          {"model", required_argument, 0, 'M'},
                                          {"steps", required_argument, 0, 's'},
@@ -205,86 +291,54 @@ int main(int argc, char **argv)
     struct projection_row rows[3];
     int nrows = 0, proj_only = 0, c, synthetic = 0;
     double mb = 8;
-    uint32_t steps = 32;
+    uint64_t steps = 32;
     struct link_result lr = {0};
+    struct bench_report rep;
     tern_model *m = NULL;
-    char err[512];
 
-    while ((c = getopt_long(argc, argv, "m:M:s:pj:h", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:M:s:pj:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': mb = atof(optarg); break;
+        case 'm':
+            if (bench_arg_f64(prog, "--mb", optarg, 0.001, 1e6, "megabytes from 0.001 to 1000000", &mb))
+                return 2;
+            break;
         case 'M': model_path = optarg; break;
-        case 's': steps = (uint32_t)atoi(optarg); break;
+        case 's':
+            if (bench_arg_u64(prog, "--steps", optarg, 1, UINT32_MAX, "a number of positions from 1 to 4294967295",
+                              &steps))
+                return 2;
+            break;
         case 'p': proj_only = 1; break;
         case 'j': json = optarg; break;
-        case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        case 'h': help(); return 0;
+        default: return bench_bad_option(prog, c, argv);
         }
     }
-    if (!proj_only) {
+    if (bench_no_operands(prog, argc, argv))
+        return 2;
+    FILE *out = bench_human(json);
+    if (bench_report_open(&rep, prog, json))
+        return 1;
+    if (!proj_only)
         link_bench(mb, &lr);
-        if (lr.ok)
-            printf("link through %s: echo %.1f MB in each direction at %.2f MB/s; one-byte round trip median "
-                   "%.3f ms, 90th percentile %.3f ms\n",
-                   lr.chip, lr.bytes / 1e6, lr.mb_per_s, lr.rtt_median_ms, lr.rtt_p90_ms);
+    report_link(&lr, out, &rep);
+    if (load_model(model_path, &m, &synthetic)) {
+        bench_report_discard(&rep);
+        return 1;
     }
-    if (tern_model_load(model_path, &m, err, sizeof err) != TERN_OK) {
-        /* bitllama-3m's shape (scripts/demo.sh makes the same) */
-        const struct tern_model_dims d = {256, 256, 8, 8, 4, 512, 512, 1};
-        char path[] = "/tmp/bench_usb_model.XXXXXX";
-        int fd = mkstemp(path);
-        fprintf(stderr, "bench_usb: %s; projecting with a synthetic model of bitllama-3m's shape\n", err);
-        if (fd < 0 || tern_model_synth(&d, 1, path, err, sizeof err) != TERN_OK ||
-            tern_model_load(path, &m, err, sizeof err) != TERN_OK) {
-            fprintf(stderr, "bench_usb: synthetic model: %s\n", fd < 0 ? "mkstemp failed" : err);
-            if (fd >= 0) {
-                close(fd);
-                unlink(path);
-            }
-            return 1;
-        }
-        close(fd);
-        unlink(path);
-        synthetic = 1;
-    }
+    if (steps > (uint32_t)tern_model_dims(m)->seq_len)
+        steps = (uint32_t)tern_model_dims(m)->seq_len;
     for (size_t i = 0; i < 3; i++)
-        if (project(m, configs[i], steps, &rows[nrows]) == TERN_OK)
+        if (project(m, configs[i], (uint32_t)steps, &rows[nrows]) == TERN_OK)
             nrows++;
-    printf("\nprojected tokens/s of %s (modelled: device cycles from the ref model, %u positions)\n",
-           synthetic ? "a synthetic bitllama-3m-shaped model" : "bitllama-3m", steps);
-    printf("%-9s %9s %12s", "config", "clock", "link B/tok");
-    for (int i = 0; i < 3; i++)
-        printf(" | %-13.13s", real_links[i].name);
-    printf("\n");
-    for (int r = 0; r < nrows; r++) {
-        printf("%-9s %6.0f MHz %12.0f", rows[r].config, rows[r].clock_hz / 1e6, rows[r].p[0].link_bytes_per_token);
-        for (int i = 0; i < 3; i++)
-            printf(" | %13.1f", rows[r].p[i].projected_tps);
-        printf("   (compute bound %.0f)\n", rows[r].p[0].compute_bound_tps);
-    }
-    if (json) {
-        FILE *f = fopen(json, "w");
-        if (!f) {
-            perror(json);
-            tern_model_free(m);
-            return 1;
-        }
-        fprintf(f, "{\"link\": {\"measured\": %s, \"chip\": \"%s\", \"mb_per_s\": %.4f, \"rtt_median_ms\": %.4f, "
-                   "\"rtt_p90_ms\": %.4f},\n \"projection\": [",
-                lr.ok ? "true" : "false", lr.chip, lr.mb_per_s, lr.rtt_median_ms, lr.rtt_p90_ms);
-        for (int r = 0; r < nrows; r++) {
-            fprintf(f, "%s\n  {\"config\": \"%s\", \"clock_hz\": %u, \"link_bytes_per_token\": %.1f, "
-                       "\"busy_cycles_per_token\": %.1f, \"compute_bound_tps\": %.2f, \"links\": [",
-                    r ? "," : "", rows[r].config, rows[r].clock_hz, rows[r].p[0].link_bytes_per_token,
-                    rows[r].p[0].busy_cycles_per_token, rows[r].p[0].compute_bound_tps);
-            for (int i = 0; i < 3; i++)
-                fprintf(f, "%s{\"link\": \"%s\", \"bytes_per_s\": %.0f, \"projected_tps\": %.2f}", i ? ", " : "",
-                        real_links[i].name, real_links[i].bytes_per_s, rows[r].p[i].projected_tps);
-            fprintf(f, "]}");
-        }
-        fprintf(f, "\n ],\n \"synthetic_model\": %s}\n", synthetic ? "true" : "false");
-        fclose(f);
-    }
     tern_model_free(m);
-    return lr.ok || proj_only ? 0 : 1;
+    report_projection(rows, nrows, synthetic ? "a synthetic bitllama-3m-shaped model" : model_path, (uint32_t)steps,
+                      out, &rep);
+    bench_json_bool(&rep, "synthetic_model", synthetic);
+    if (!(lr.ok || proj_only) || nrows < 3) { /* no link measured, or a projection failed (reasons above) */
+        bench_report_discard(&rep);
+        return 1;
+    }
+    return bench_report_finish(&rep, prog) ? 1 : 0;
 }
