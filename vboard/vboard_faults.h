@@ -1,6 +1,6 @@
 /* vboard_faults.h — the faults the virtual board injects (tern vboard --fault SPEC): parsing, the
  * deterministic triggers (URB counts and byte offsets of each stream), the stream filters and
- * the counters of what was injected. Internal to sim/vboard.
+ * the counters of what was injected. Internal to vboard/.
  *
  * SPEC                          effect
  * stall:ep=in|out,at=N          the N-th bulk URB of that direction (1-based, every endpoint
