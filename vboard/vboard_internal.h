@@ -1,5 +1,6 @@
 /* vboard_internal.h — the virtual board object shared by tern_vboard.c (run: spawn, main loop,
- * engine thread) and vboard_usb.c (testbed, sysfs, the usbdevfs ioctl handler). Internal. */
+ * engine thread) and the USB side (vboard_usb.h: the testbed, the URB machinery and the usbdevfs
+ * ioctl handlers). Internal. */
 #ifndef TERN_VBOARD_INTERNAL_H
 #define TERN_VBOARD_INTERNAL_H
 
@@ -128,7 +129,7 @@ struct vboard {
     guint sig_src[3];
 };
 
-/* vboard_usb.c */
+/* the USB side: vboard_testbed.c (setup, attach, teardown), vboard_urb.c (service) */
 int vboard_usb_setup(struct vboard *vb, char *err, size_t errlen);  /* testbed and sysfs */
 int vboard_usb_attach(struct vboard *vb, char *err, size_t errlen); /* handler, timer (in vb->ctx) */
 void vboard_usb_teardown(struct vboard *vb);
