@@ -119,7 +119,7 @@ struct vboard {
     int thread_started;
     int stop;                   /* under ftdi.lock */
     int engine_failed;
-    char engine_err[256];
+    char engine_err[320];       /* the code's name, then the engine's 256-byte message */
     struct vboard_bytes spill;  /* filtered FPGA -> host bytes waiting for TX room */
     uint64_t engine_steps;
     /* the command */
