@@ -104,10 +104,13 @@ static void *engine_main(void *arg)
         size_t in_len = vboard_ftdi_rx_peek(f, in, sizeof in);
         size_t out_cap = vb->spill.len ? 0 : vboard_ftdi_tx_room(f);
         int live = vboard_ftdi_live(f, f->engine_ch);
+        int64_t slow_us = 0; /* the slow fault holds the waiting bytes back this long */
+        in_len = vboard_faults_slow_allow(&vb->faults, in_len, vboard_now(), &slow_us);
         if (out_cap > sizeof out)
             out_cap = sizeof out;
         /* sleep while there is nothing to do: the chip does not connect the FPGA, the engine is
-         * quiet and no byte waits, or the last step moved nothing and cannot (no TX room) */
+         * quiet and no byte waits (or may go yet), or the last step moved nothing and cannot (no
+         * TX room) */
         if (!live || (quiet && !in_len) || (idle && (quiet || !out_cap))) {
             if (moved) {
                 moved = 0;
@@ -116,13 +119,13 @@ static void *engine_main(void *arg)
                 pthread_mutex_lock(&f->lock);
                 continue;
             }
-            if (!live || (quiet && !in_len)) {
+            if (!live || (quiet && !in_len && !slow_us)) {
                 pthread_cond_wait(&f->cond, &f->lock);
             } else {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 2000000;
-                if (ts.tv_nsec >= 1000000000) {
+                ts.tv_nsec += slow_us ? slow_us * 1000 : 2000000;
+                while (ts.tv_nsec >= 1000000000) {
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000;
                 }
@@ -150,6 +153,7 @@ static void *engine_main(void *arg)
             out_len = out_cap;
         if (gen == f->ch[f->engine_ch].rx_gen)
             vboard_ftdi_rx_drop(f, in_used);
+        vboard_faults_slow_took(&vb->faults, in_used);
         if (out_len) {
             if (vboard_faults_filter_in(&vb->faults, out, out_len, &vb->spill)) {
                 vb->engine_failed = 1;

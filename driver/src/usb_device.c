@@ -336,6 +336,8 @@ int tern_usb_open(tern_usb *ctx, const struct tern_usb_match *m, const struct te
     rc = setup_bridge(dev, err, errlen);
     if (rc)
         goto fail;
+    dev->bytes_per_s = tern_usb_link_bytes_per_s(&dev->link);
+    dev->out_chunk = tern_usb_out_chunk(dev->bytes_per_s, dev->link.in_packet, dev->transfer_size);
     rc = alloc_transfers(dev);
     if (rc) {
         snprintf(err, errlen, "out of memory for %u transfers of %zu bytes", dev->transfers,
@@ -384,4 +386,14 @@ enum tern_usb_mode tern_usb_dev_mode(const tern_usb_dev *dev)
 uint32_t tern_usb_dev_baud(const tern_usb_dev *dev)
 {
     return dev && dev->link.mode == TERN_USB_MODE_UART ? dev->link.baud_actual : 0;
+}
+
+uint64_t tern_usb_dev_bytes_per_s(const tern_usb_dev *dev)
+{
+    return dev ? dev->bytes_per_s : 0;
+}
+
+unsigned tern_usb_dev_link_ms(const tern_usb_dev *dev, size_t bytes)
+{
+    return dev ? tern_usb_link_ms(dev->bytes_per_s, bytes) : 0;
 }

@@ -58,6 +58,8 @@ struct tern_usb_dev {
     /* OUT: used by write only, in submission order */
     struct out_slot *out;
     unsigned out_flying;
+    uint64_t bytes_per_s; /* the link's nominal rate (usb_pacing.c) */
+    size_t out_chunk;     /* bytes in one OUT transfer of a write */
 };
 
 /* usb_transfer.c, for open and close */

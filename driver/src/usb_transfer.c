@@ -54,7 +54,7 @@ static int transfer_error(char *err, size_t errlen, int code, const char *op, ui
                  endpoint, moved, libusb_error_name(libusb_code));
         break;
     case TERN_E_TIMEOUT:
-        snprintf(err, errlen, "timed out after %u ms during %s on endpoint 0x%02x%s (%s)",
+        snprintf(err, errlen, "no progress for %u ms during %s on endpoint 0x%02x%s (%s)",
                  timeout_ms, op, endpoint, moved, libusb_error_name(libusb_code));
         break;
     default:
@@ -274,6 +274,7 @@ int tern_usb_write(tern_usb_dev *dev, const uint8_t *buf, size_t len, unsigned t
     size_t moved = 0; /* bytes the device took, in order */
     unsigned head = 0, queued = 0; /* out slots in flight, oldest first */
     unsigned stalls = 0;           /* in a row, without progress */
+    unsigned waited_ms = timeout_ms; /* how long the oldest transfer waited, for the message */
     int failed_in_order = 0;       /* the oldest transfer failed: the later ones moved nothing */
     int code = TERN_OK, libusb_code = 0;
     const char *op = "write";
@@ -297,7 +298,7 @@ int tern_usb_write(tern_usb_dev *dev, const uint8_t *buf, size_t len, unsigned t
     while (moved < len) {
         while (queued < dev->transfers && next < len) {
             struct out_slot *slot = &dev->out[(head + queued) % dev->transfers];
-            size_t n = len - next < dev->transfer_size ? len - next : dev->transfer_size;
+            size_t n = len - next < dev->out_chunk ? len - next : dev->out_chunk;
             memcpy(slot->xfer->buffer, buf + next, n);
             /* no libusb timeout: the clock of a transfer starts when it reaches the head */
             libusb_fill_bulk_transfer(slot->xfer, dev->handle, ep, slot->xfer->buffer, (int)n,
@@ -318,13 +319,17 @@ int tern_usb_write(tern_usb_dev *dev, const uint8_t *buf, size_t len, unsigned t
             next += n;
         }
 
+        /* the no-progress rule: the oldest transfer may wait timeout_ms plus its own time on the
+         * link (its clock starts when the one before it completed, i.e. at the last progress) */
         struct out_slot *slot = &dev->out[head];
-        int64_t deadline = timeout_ms ? now_ns() + (int64_t)timeout_ms * 1000000ll : INT64_MAX;
+        unsigned wait_ms = timeout_ms ? timeout_ms + tern_usb_link_ms(dev->bytes_per_s, slot->length) : 0;
+        int64_t deadline = timeout_ms ? now_ns() + (int64_t)wait_ms * 1000000ll : INT64_MAX;
         while (slot->flying) {
             int64_t left = deadline - now_ns();
             if (left <= 0) {
                 code = TERN_E_TIMEOUT;
                 libusb_code = LIBUSB_TRANSFER_TIMED_OUT;
+                waited_ms = wait_ms;
                 goto abort;
             }
             int rc = pump_events(dev, left < EVENT_SLICE_NS ? left : EVENT_SLICE_NS);
@@ -410,7 +415,7 @@ abort:
 fail:
     if (code == TERN_E_NODEV)
         dev->gone = 1;
-    return transfer_error(err, errlen, code, op, ep, moved, len, timeout_ms, libusb_code);
+    return transfer_error(err, errlen, code, op, ep, moved, len, waited_ms, libusb_code);
 }
 
 int tern_usb_read(tern_usb_dev *dev, uint8_t *buf, size_t cap, size_t *got, unsigned timeout_ms,
