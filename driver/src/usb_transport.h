@@ -54,6 +54,20 @@ extern const struct tern_usb_transport_ops tern_ftdi_transport;
  * Returns the payload length; *status_bytes receives how many bytes were removed. */
 size_t tern_ftdi_strip_status(uint8_t *buf, size_t len, size_t packet_size, size_t *status_bytes);
 
+/* ---- pacing (usb_pacing.c): deadlines from the bytes to move and the link's rate ---- */
+
+#define TERN_USB_FIFO245_BYTES_PER_S 40000000u /* the synchronous 245 FIFO's nominal payload rate */
+#define TERN_USB_LINK_SAFETY 4u  /* bytes may take this many times their time at the nominal rate */
+#define TERN_USB_OUT_CHUNK_MS 2u /* an OUT transfer of a write holds about this much of the link */
+
+/* The link's nominal payload rate in bytes a second: UART baud / 10 (8N1), FIFO 40 MB/s. */
+uint64_t tern_usb_link_bytes_per_s(const struct tern_usb_link *link);
+/* TERN_USB_LINK_SAFETY times the time bytes need at bytes_per_s, in ms rounded up. */
+unsigned tern_usb_link_ms(uint64_t bytes_per_s, size_t bytes);
+/* The OUT transfer size of a write: the bytes of TERN_USB_OUT_CHUNK_MS at bytes_per_s in whole
+ * packets, at least one packet, at most transfer_size. */
+size_t tern_usb_out_chunk(uint64_t bytes_per_s, size_t packet, size_t transfer_size);
+
 /* ---- shared by usb_context.c and usb_device.c ---- */
 
 struct libusb_context *tern_usb_libusb(const tern_usb *ctx);

@@ -61,6 +61,7 @@ link)
         corrupt) re='corrupted ([1-9][0-9]* out|[0-9]+ out \+ [1-9])' ;;
         dup) re='[1-9][0-9]* dup frames' ;;
         unplug) re='[1-9][0-9]* unplug' ;;
+        slow) re='[1-9][0-9]* slow holds' ;;
         *) re='' ;; # busy, noperm: the expected error is the proof
         esac
         [[ -z $re ]] || grep -Eq "$re" <<< "$summary" || fail "fault $f did not fire (virtual board: $summary)"

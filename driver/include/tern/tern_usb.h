@@ -82,7 +82,10 @@ int tern_usb_open(tern_usb *ctx, const struct tern_usb_match *m, const struct te
 void tern_usb_close(tern_usb_dev *dev); /* NULL is fine; gives the interface back to ftdi_sio */
 
 /* Send all len bytes (several transfers in flight), or fail: TERN_E_TIMEOUT, TERN_E_NODEV,
- * TERN_E_IO; the message names the operation, endpoint and bytes moved. */
+ * TERN_E_IO; the message names the operation, endpoint and bytes moved. The bytes go in OUT
+ * transfers of about 2 ms of the link each; TERN_E_TIMEOUT when the device completes none for
+ * timeout_ms plus tern_usb_dev_link_ms() of that transfer: a write that keeps moving bytes does
+ * not time out, however slow the device and however long the write (0: no limit). */
 int tern_usb_write(tern_usb_dev *dev, const uint8_t *buf, size_t len, unsigned timeout_ms,
                    char *err, size_t errlen);
 /* Take up to cap received bytes, waiting at most timeout_ms for the first; *got = 0 and TERN_OK
@@ -96,6 +99,12 @@ const struct tern_usb_info *tern_usb_dev_info(const tern_usb_dev *dev);
 void tern_usb_dev_stats(const tern_usb_dev *dev, struct tern_usb_stats *out);
 enum tern_usb_mode tern_usb_dev_mode(const tern_usb_dev *dev);
 uint32_t tern_usb_dev_baud(const tern_usb_dev *dev); /* the rate the chip really runs (UART) */
+/* The link's nominal payload rate in bytes a second: UART the rate the chip runs / 10 (8N1),
+ * FIFO 40 MB/s. */
+uint64_t tern_usb_dev_bytes_per_s(const tern_usb_dev *dev);
+/* How long bytes may take on this board's link: 4 times their time at the nominal rate, in ms
+ * rounded up. A deadline is a floor (timeout_ms) plus this for the bytes waited on. */
+unsigned tern_usb_dev_link_ms(const tern_usb_dev *dev, size_t bytes);
 
 #ifdef __cplusplus
 }

@@ -15,25 +15,39 @@
 
 /* Per response: a RUN of the largest tile on the slowest configuration takes well under this. */
 #define USB_DEFAULT_TIMEOUT_MS 2000u
+/* The most a bridge holds on its way to the FPGA (FT2232H: 4 KB a channel): when the host's
+ * write returns, up to this much may still have to cross the link before the device has it. */
+#define USB_BRIDGE_BUFFER 4096u
 
 struct usb_link {
     tern_usb *ctx;
     tern_usb_dev *dev;
     unsigned timeout_ms;
+    size_t unanswered; /* bytes sent since the board last sent anything */
 };
 
+/* The deadlines (docs/ARCHITECTURE.md section 10): a write fails only when the device takes no
+ * bytes for timeout_ms (the driver's no-progress rule); a wait for an answer is timeout_ms plus
+ * the time the bytes still on their way to the device may need on the link. */
 static int usb_send(void *ctx, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
     struct usb_link *l = ctx;
+    int rc = tern_usb_write(l->dev, buf, len, l->timeout_ms, err, errlen);
 
-    return tern_usb_write(l->dev, buf, len, l->timeout_ms, err, errlen);
+    if (!rc)
+        l->unanswered = len < USB_BRIDGE_BUFFER - l->unanswered ? l->unanswered + len : USB_BRIDGE_BUFFER;
+    return rc;
 }
 
 static int usb_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, unsigned timeout_ms, char *err, size_t errlen)
 {
     struct usb_link *l = ctx;
+    int rc = tern_usb_read(l->dev, buf, cap, got, timeout_ms + tern_usb_dev_link_ms(l->dev, l->unanswered), err,
+                           errlen);
 
-    return tern_usb_read(l->dev, buf, cap, got, timeout_ms, err, errlen);
+    if (!rc && *got)
+        l->unanswered = 0;
+    return rc;
 }
 
 static void usb_close(void *ctx)

@@ -1,5 +1,6 @@
 /* vboard_internal.h — the virtual board object shared by tern_vboard.c (run: spawn, main loop,
- * engine thread) and vboard_usb.c (testbed, sysfs, the usbdevfs ioctl handler). Internal. */
+ * engine thread) and the USB side (vboard_usb.h: the testbed, the URB machinery and the usbdevfs
+ * ioctl handlers). Internal. */
 #ifndef TERN_VBOARD_INTERNAL_H
 #define TERN_VBOARD_INTERNAL_H
 
@@ -118,7 +119,7 @@ struct vboard {
     int thread_started;
     int stop;                   /* under ftdi.lock */
     int engine_failed;
-    char engine_err[256];
+    char engine_err[320];       /* the code's name, then the engine's 256-byte message */
     struct vboard_bytes spill;  /* filtered FPGA -> host bytes waiting for TX room */
     uint64_t engine_steps;
     /* the command */
@@ -128,7 +129,7 @@ struct vboard {
     guint sig_src[3];
 };
 
-/* vboard_usb.c */
+/* the USB side: vboard_testbed.c (setup, attach, teardown), vboard_urb.c (service) */
 int vboard_usb_setup(struct vboard *vb, char *err, size_t errlen);  /* testbed and sysfs */
 int vboard_usb_attach(struct vboard *vb, char *err, size_t errlen); /* handler, timer (in vb->ctx) */
 void vboard_usb_teardown(struct vboard *vb);

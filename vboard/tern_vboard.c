@@ -1,5 +1,5 @@
 /* tern_vboard.c — runs the virtual board: picks the engine and the chip, builds the umockdev
- * testbed (vboard_usb.c), spawns the command with the umockdev preload library and UMOCKDEV_DIR,
+ * testbed (vboard_testbed.c), spawns the command with the umockdev preload library and UMOCKDEV_DIR,
  * runs the main loop that serves the device node until the command exits, and runs the engine
  * in a second thread: under the chip's mutex it takes host -> FPGA bytes from the chip's RX
  * buffer, steps the engine, passes what the FPGA sent through the fault filter into the TX
@@ -104,10 +104,13 @@ static void *engine_main(void *arg)
         size_t in_len = vboard_ftdi_rx_peek(f, in, sizeof in);
         size_t out_cap = vb->spill.len ? 0 : vboard_ftdi_tx_room(f);
         int live = vboard_ftdi_live(f, f->engine_ch);
+        int64_t slow_us = 0; /* the slow fault holds the waiting bytes back this long */
+        in_len = vboard_faults_slow_allow(&vb->faults, in_len, vboard_now(), &slow_us);
         if (out_cap > sizeof out)
             out_cap = sizeof out;
         /* sleep while there is nothing to do: the chip does not connect the FPGA, the engine is
-         * quiet and no byte waits, or the last step moved nothing and cannot (no TX room) */
+         * quiet and no byte waits (or may go yet), or the last step moved nothing and cannot (no
+         * TX room) */
         if (!live || (quiet && !in_len) || (idle && (quiet || !out_cap))) {
             if (moved) {
                 moved = 0;
@@ -116,13 +119,13 @@ static void *engine_main(void *arg)
                 pthread_mutex_lock(&f->lock);
                 continue;
             }
-            if (!live || (quiet && !in_len)) {
+            if (!live || (quiet && !in_len && !slow_us)) {
                 pthread_cond_wait(&f->cond, &f->lock);
             } else {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 2000000;
-                if (ts.tv_nsec >= 1000000000) {
+                ts.tv_nsec += slow_us ? slow_us * 1000 : 2000000;
+                while (ts.tv_nsec >= 1000000000) {
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000;
                 }
@@ -150,6 +153,7 @@ static void *engine_main(void *arg)
             out_len = out_cap;
         if (gen == f->ch[f->engine_ch].rx_gen)
             vboard_ftdi_rx_drop(f, in_used);
+        vboard_faults_slow_took(&vb->faults, in_used);
         if (out_len) {
             if (vboard_faults_filter_in(&vb->faults, out, out_len, &vb->spill)) {
                 vb->engine_failed = 1;
@@ -266,9 +270,91 @@ static int pick_engine(struct vboard *vb, char *err, size_t errlen)
     return TERN_OK;
 }
 
+/* The bridge chip: the one the engine's link needs, or the one the options name. */
+static int pick_chip(struct vboard *vb, enum vboard_chip *chip, char *err, size_t errlen)
+{
+    *chip = vb->engine.link == TERN_LINK_UART ? VBOARD_FT2232H : VBOARD_FT232H;
+    if (!vb->o.chip)
+        return TERN_OK;
+    if (!g_ascii_strcasecmp(vb->o.chip, "ft2232h"))
+        *chip = VBOARD_FT2232H;
+    else if (!g_ascii_strcasecmp(vb->o.chip, "ft232h"))
+        *chip = VBOARD_FT232H;
+    else {
+        snprintf(err, errlen, "unknown chip '%s' (ft2232h, ft232h)", vb->o.chip);
+        return TERN_E_INVAL;
+    }
+    return TERN_OK;
+}
+
 static void set_env(gchar ***env, const char *name, const char *value)
 {
     *env = g_environ_setenv(*env, name, value, TRUE);
+}
+
+/* The command's environment: ours with the testbed in it (passed on to its children). */
+static gchar **command_env(struct vboard *vb, enum vboard_chip chip)
+{
+    gchar **env = g_get_environ();
+    const char *pre = g_environ_getenv(env, "LD_PRELOAD");
+    char *p = pre && *pre ? g_strdup_printf("%s:%s", VBOARD_PRELOAD, pre) : g_strdup(VBOARD_PRELOAD);
+    char num[32];
+
+    set_env(&env, "LD_PRELOAD", p);
+    g_free(p);
+    set_env(&env, "UMOCKDEV_DIR", vb->root);
+    set_env(&env, "TERN_VBOARD_DIR", vb->root);
+    set_env(&env, "TERN_VBOARD_DEVNODE", vb->devnode);
+    set_env(&env, "TERN_VBOARD_CHIP", vboard_chip_name(chip));
+    set_env(&env, "TERN_VBOARD_SERIAL", vb->ftdi.serial);
+    set_env(&env, "TERN_VBOARD_ENGINE", vb->engine.name);
+    snprintf(num, sizeof num, "%u", vb->bus);
+    set_env(&env, "TERN_VBOARD_BUS", num);
+    snprintf(num, sizeof num, "%u", vb->addr);
+    set_env(&env, "TERN_VBOARD_ADDR", num);
+    return env;
+}
+
+/* The main loop ends when the command exits; SIGINT, SIGTERM and SIGHUP go on to it. */
+static void watch_command(struct vboard *vb, struct sig_fwd fwd[3])
+{
+    static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    GSource *src = g_child_watch_source_new(vb->child);
+
+    g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_child_exit, vb, NULL);
+    g_source_attach(src, vb->ctx);
+    g_source_unref(src);
+    for (int i = 0; i < 3; i++) {
+        fwd[i].vb = vb;
+        fwd[i].sig = sigs[i];
+        src = g_unix_signal_source_new(sigs[i]);
+        g_source_set_callback(src, on_signal, &fwd[i], NULL);
+        vb->sig_src[i] = g_source_attach(src, vb->ctx);
+        g_source_unref(src);
+    }
+}
+
+static void log_summary(struct vboard *vb)
+{
+    char line[768];
+    const struct vboard_stats *st = &vb->st;
+    uint64_t status_pkts = 0, discarded = 0;
+
+    for (int i = 0; i < vb->ftdi.nch; i++) {
+        status_pkts += vb->ftdi.ch[i].status_pkts;
+        discarded += vb->ftdi.ch[i].bytes_discarded;
+    }
+    vboard_log(vb, 1,
+               "summary: %" PRIu64 " ioctls (%" PRIu64 " unknown), %" PRIu64 " URBs submitted, %" PRIu64
+               " completed, %" PRIu64 " reaped, %" PRIu64 " empty reaps (%" PRIu64 " held, %" PRIu64
+               " of them in vain), %" PRIu64 " discarded, %" PRIu64
+               " control requests; %" PRIu64 " bytes out (%" PRIu64 " to no FPGA), %" PRIu64 " bytes in, %" PRIu64
+               " status-only packets; %" PRIu64 " engine steps",
+               st->ioctls, st->unknown, st->submits, st->urbs_done, st->reaps, st->reaps_eagain, st->parks,
+               st->parks_expired, st->discards,
+               st->controls, st->bytes_out, discarded, st->bytes_in, status_pkts, vb->engine_steps);
+    vboard_faults_summary(&vb->faults, line, sizeof line);
+    vboard_log(vb, 1, "%s", line);
 }
 
 static void free_vboard(struct vboard *vb)
@@ -288,9 +374,7 @@ int tern_vboard_run(const struct tern_vboard_opts *o, char *const argv[], int *c
     enum vboard_chip chip;
     gchar **env = NULL;
     GError *gerr = NULL;
-    GSource *src;
     struct sig_fwd fwd[3];
-    static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
     char *old_umockdev_dir = NULL;
     int had_umockdev_dir;
     int rc;
@@ -336,18 +420,8 @@ int tern_vboard_run(const struct tern_vboard_opts *o, char *const argv[], int *c
         rc = TERN_E_UNSUPPORTED;
         goto fail_engine;
     }
-    chip = vb->engine.link == TERN_LINK_UART ? VBOARD_FT2232H : VBOARD_FT232H;
-    if (o->chip) {
-        if (!g_ascii_strcasecmp(o->chip, "ft2232h"))
-            chip = VBOARD_FT2232H;
-        else if (!g_ascii_strcasecmp(o->chip, "ft232h"))
-            chip = VBOARD_FT232H;
-        else {
-            snprintf(err, errlen, "unknown chip '%s' (ft2232h, ft232h)", o->chip);
-            rc = TERN_E_INVAL;
-            goto fail_engine;
-        }
-    }
+    if ((rc = pick_chip(vb, &chip, err, errlen)))
+        goto fail_engine;
     if ((rc = vboard_ftdi_init(&vb->ftdi, chip, vb->engine.link, o->serial, err, errlen)))
         goto fail_engine;
 
@@ -378,24 +452,7 @@ int tern_vboard_run(const struct tern_vboard_opts *o, char *const argv[], int *c
     vb->thread_started = 1;
 
     /* the command, with the testbed in its environment (and its children's) */
-    env = g_get_environ();
-    {
-        const char *pre = g_environ_getenv(env, "LD_PRELOAD");
-        char *p = pre && *pre ? g_strdup_printf("%s:%s", VBOARD_PRELOAD, pre) : g_strdup(VBOARD_PRELOAD);
-        char num[32];
-        set_env(&env, "LD_PRELOAD", p);
-        g_free(p);
-        set_env(&env, "UMOCKDEV_DIR", vb->root);
-        set_env(&env, "TERN_VBOARD_DIR", vb->root);
-        set_env(&env, "TERN_VBOARD_DEVNODE", vb->devnode);
-        set_env(&env, "TERN_VBOARD_CHIP", vboard_chip_name(chip));
-        set_env(&env, "TERN_VBOARD_SERIAL", vb->ftdi.serial);
-        set_env(&env, "TERN_VBOARD_ENGINE", vb->engine.name);
-        snprintf(num, sizeof num, "%u", vb->bus);
-        set_env(&env, "TERN_VBOARD_BUS", num);
-        snprintf(num, sizeof num, "%u", vb->addr);
-        set_env(&env, "TERN_VBOARD_ADDR", num);
-    }
+    env = command_env(vb, chip);
     if (!g_spawn_async(NULL, (gchar **)argv, env,
                        G_SPAWN_SEARCH_PATH_FROM_ENVP | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CHILD_INHERITS_STDIN,
                        child_setup, NULL, &vb->child, &gerr)) {
@@ -406,18 +463,7 @@ int tern_vboard_run(const struct tern_vboard_opts *o, char *const argv[], int *c
         g_error_free(gerr);
         goto fail_thread;
     }
-    src = g_child_watch_source_new(vb->child);
-    g_source_set_callback(src, (GSourceFunc)(void (*)(void))on_child_exit, vb, NULL);
-    g_source_attach(src, vb->ctx);
-    g_source_unref(src);
-    for (int i = 0; i < 3; i++) {
-        fwd[i].vb = vb;
-        fwd[i].sig = sigs[i];
-        src = g_unix_signal_source_new(sigs[i]);
-        g_source_set_callback(src, on_signal, &fwd[i], NULL);
-        vb->sig_src[i] = g_source_attach(src, vb->ctx);
-        g_source_unref(src);
-    }
+    watch_command(vb, fwd);
 
     g_main_loop_run(vb->loop);
 
@@ -429,26 +475,8 @@ int tern_vboard_run(const struct tern_vboard_opts *o, char *const argv[], int *c
     if (child_status)
         *child_status = vb->child_status;
     rc = TERN_OK;
-    if (vb->verbose >= 1) {
-        char line[768];
-        const struct vboard_stats *st = &vb->st;
-        uint64_t status_pkts = 0, discarded = 0;
-        for (int i = 0; i < vb->ftdi.nch; i++) {
-            status_pkts += vb->ftdi.ch[i].status_pkts;
-            discarded += vb->ftdi.ch[i].bytes_discarded;
-        }
-        vboard_log(vb, 1,
-                   "summary: %" PRIu64 " ioctls (%" PRIu64 " unknown), %" PRIu64 " URBs submitted, %" PRIu64
-                   " completed, %" PRIu64 " reaped, %" PRIu64 " empty reaps (%" PRIu64 " held, %" PRIu64
-                   " of them in vain), %" PRIu64 " discarded, %" PRIu64
-                   " control requests; %" PRIu64 " bytes out (%" PRIu64 " to no FPGA), %" PRIu64 " bytes in, %" PRIu64
-                   " status-only packets; %" PRIu64 " engine steps",
-                   st->ioctls, st->unknown, st->submits, st->urbs_done, st->reaps, st->reaps_eagain, st->parks,
-                   st->parks_expired, st->discards,
-                   st->controls, st->bytes_out, discarded, st->bytes_in, status_pkts, vb->engine_steps);
-        vboard_faults_summary(&vb->faults, line, sizeof line);
-        vboard_log(vb, 1, "%s", line);
-    }
+    if (vb->verbose >= 1)
+        log_summary(vb);
 
 fail_thread:
     pthread_mutex_lock(&vb->ftdi.lock);

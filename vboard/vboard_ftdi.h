@@ -1,6 +1,6 @@
 /* vboard_ftdi.h — the emulated FTDI bridge chip of the virtual board (FT2232H or FT232H): its
  * descriptors and strings, its control requests, its per-channel buffers and how it packs them
- * into USB packets (modem status bytes, latency timer). Internal to sim/vboard.
+ * into USB packets (modem status bytes, latency timer). Internal to vboard/.
  *
  * Locking: the buffers and channel state are shared by the USB side (the main-loop thread) and
  * the engine thread; every function that touches them expects f->lock held, except the ones

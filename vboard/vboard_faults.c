@@ -64,14 +64,17 @@ const char *vboard_faults_help(void)
            "  busy                        the FPGA's interface is claimed by another process (EBUSY)\n"
            "  noperm                      the device node has mode 0000 (EACCES; a root client must drop\n"
            "                              CAP_DAC_OVERRIDE: setpriv --bounding-set=-dac_override,-dac_read_search)\n"
+           "  slow:bps=R[,at=B]           once B host->FPGA bytes were taken (default 0), the FPGA takes them\n"
+           "                              at R bytes/s at most (a loaded host: the simulated board runs far\n"
+           "                              slower than its link, but it runs)\n"
            "  (stream offsets count from 0: out = bytes the chip took from bulk OUT URBs, in = bytes the\n"
            "   FPGA sent; N counts from 1)\n";
 }
 
 static const char *kind_name(enum vboard_fault_kind k)
 {
-    static const char *const names[VBOARD_FAULT_KINDS] = {"stall", "timeout", "short", "drop", "corrupt",
-                                                          "dup",   "unplug",  "busy",  "noperm"};
+    static const char *const names[VBOARD_FAULT_KINDS] = {"stall", "timeout", "short",  "drop", "corrupt",
+                                                          "dup",   "unplug",  "busy",   "noperm", "slow"};
     return (unsigned)k < VBOARD_FAULT_KINDS ? names[k] : "?";
 }
 
@@ -108,7 +111,8 @@ int vboard_faults_add(struct vboard_faults *fs, const char *spec, char *err, siz
         if (strlen(kind_name(k)) == klen && !strncmp(spec, kind_name(k), klen))
             f.kind = k;
     if (f.kind == VBOARD_FAULT_KINDS) {
-        snprintf(err, errlen, "--fault '%s': unknown fault (stall, timeout, short, drop, corrupt, dup, unplug, busy, noperm)",
+        snprintf(err, errlen,
+                 "--fault '%s': unknown fault (stall, timeout, short, drop, corrupt, dup, unplug, busy, noperm, slow)",
                  spec);
         return TERN_E_INVAL;
     }
@@ -147,6 +151,9 @@ int vboard_faults_add(struct vboard_faults *fs, const char *spec, char *err, siz
                 goto bad_value;
             f.ms = (uint32_t)u;
             have_ms = 1;
+        } else if (kl == 3 && !strncmp(p, "bps", 3) && f.kind == VBOARD_FAULT_SLOW) {
+            if (parse_u64(v, vl, &f.bps) || f.bps > 1000000000)
+                goto bad_value;
         } else if (kl == 5 && !strncmp(p, "frame", 5) && f.kind == VBOARD_FAULT_DUP) {
             if (parse_u64(v, vl, &f.at))
                 goto bad_value;
@@ -187,6 +194,10 @@ int vboard_faults_add(struct vboard_faults *fs, const char *spec, char *err, siz
         if (!have_at)
             goto missing;
         break;
+    case VBOARD_FAULT_SLOW:
+        if (f.bps == 0)
+            goto missing;
+        break;
     case VBOARD_FAULT_BUSY:
     case VBOARD_FAULT_NOPERM:
         if (colon) {
@@ -208,6 +219,10 @@ int vboard_faults_add(struct vboard_faults *fs, const char *spec, char *err, siz
         fs->busy = 1;
     if (f.kind == VBOARD_FAULT_NOPERM)
         fs->noperm = 1;
+    if (f.kind == VBOARD_FAULT_SLOW && (!fs->slow_bps || f.bps < fs->slow_bps)) {
+        fs->slow_bps = f.bps;
+        fs->slow_at = f.at;
+    }
     if ((f.kind == VBOARD_FAULT_DROP || f.kind == VBOARD_FAULT_CORRUPT) && !f.in)
         fs->any_out = 1;
     if (((f.kind == VBOARD_FAULT_DROP || f.kind == VBOARD_FAULT_CORRUPT) && f.in) || f.kind == VBOARD_FAULT_DUP)
@@ -293,6 +308,43 @@ unsigned vboard_faults_out_trigger(struct vboard_faults *fs, uint32_t *ms)
         }
     }
     return trig;
+}
+
+/* The slow fault's bucket holds at most 10 ms of bytes (one at least): a board that was idle
+ * does not then take a burst at full speed. */
+size_t vboard_faults_slow_allow(struct vboard_faults *fs, size_t want, int64_t now_us, int64_t *wait_us)
+{
+    uint64_t cap = fs->slow_bps / 100 > 1 ? fs->slow_bps / 100 : 1, have;
+
+    *wait_us = 0;
+    if (!fs->slow_bps || !want || fs->out_off < fs->slow_at)
+        return want;
+    if (fs->slow_last_us && now_us > fs->slow_last_us) {
+        uint64_t dt = (uint64_t)(now_us - fs->slow_last_us);
+        fs->slow_credit += (dt < 1000000u ? dt : 1000000u) * fs->slow_bps;
+    }
+    if (!fs->slow_last_us)
+        fs->slow_credit = cap * 1000000u;
+    fs->slow_last_us = now_us;
+    if (fs->slow_credit > cap * 1000000u)
+        fs->slow_credit = cap * 1000000u;
+    have = fs->slow_credit / 1000000u;
+    if (have == 0) {
+        /* the next byte, but not sooner than 1 ms: the engine steps with a few bytes at a time */
+        uint64_t us = (1000000u - fs->slow_credit) / fs->slow_bps + 1;
+        *wait_us = us < 1000 ? 1000 : (int64_t)us;
+        fs->n_slow_holds++;
+        return 0;
+    }
+    return have < want ? (size_t)have : want;
+}
+
+void vboard_faults_slow_took(struct vboard_faults *fs, size_t n)
+{
+    uint64_t used = (uint64_t)n * 1000000u;
+
+    if (fs->slow_bps)
+        fs->slow_credit = used < fs->slow_credit ? fs->slow_credit - used : 0;
 }
 
 /* What happens to the stream byte at offset off: 0 keep, 1 drop, 2 flip bit 0. */
@@ -462,10 +514,10 @@ void vboard_faults_summary(const struct vboard_faults *fs, char *buf, size_t len
     snprintf(buf, len,
              "faults injected: %" PRIu64 " stall (%" PRIu64 " URBs failed EPIPE), %" PRIu64 " timeout, %" PRIu64
              " short, dropped %" PRIu64 " out + %" PRIu64 " in bytes, corrupted %" PRIu64 " out + %" PRIu64
-             " in bytes, %" PRIu64 " dup frames, %" PRIu64 " unplug%s%s; streams: %" PRIu64 " bytes out, %" PRIu64
-             " bytes in, %" PRIu64 " response frames%s",
+             " in bytes, %" PRIu64 " dup frames, %" PRIu64 " unplug%s%s, %" PRIu64 " slow holds (%" PRIu64
+             " bytes/s); streams: %" PRIu64 " bytes out, %" PRIu64 " bytes in, %" PRIu64 " response frames%s",
              fs->n_stalls, fs->n_stalled_urbs, fs->n_timeouts, fs->n_shorts, fs->n_dropped[0], fs->n_dropped[1],
              fs->n_corrupted[0], fs->n_corrupted[1], fs->n_dups, fs->n_unplugs, fs->busy ? ", busy" : "",
-             fs->noperm ? ", noperm" : "", fs->out_off, fs->in_off, fs->frames,
+             fs->noperm ? ", noperm" : "", fs->n_slow_holds, fs->slow_bps, fs->out_off, fs->in_off, fs->frames,
              dup ? "" : " (not tracked)");
 }

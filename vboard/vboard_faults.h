@@ -1,6 +1,6 @@
 /* vboard_faults.h — the faults the virtual board injects (tern vboard --fault SPEC): parsing, the
  * deterministic triggers (URB counts and byte offsets of each stream), the stream filters and
- * the counters of what was injected. Internal to sim/vboard.
+ * the counters of what was injected. Internal to vboard/.
  *
  * SPEC                          effect
  * stall:ep=in|out,at=N          the N-th bulk URB of that direction (1-based, every endpoint
@@ -19,6 +19,10 @@
  * busy                          the vboard itself holds the FPGA's interface, claimed "by
  *                               another process", for the whole run
  * noperm                        the device node has mode 0000
+ * slow:bps=R[,at=B]             once B host->FPGA bytes were taken (default 0), the FPGA side
+ *                               takes them at R bytes a second at most (a host so loaded that the
+ *                               simulated board runs far slower than its link): the chip's buffer
+ *                               fills and OUT URBs complete slowly, but they keep completing
  *
  * Stream offsets count from 0 over the whole run: out = bytes the chip took from bulk OUT URBs
  * (on any channel, before drop/corrupt), in = bytes the engine sent (before any fault changes
@@ -46,6 +50,7 @@ enum vboard_fault_kind {
     VBOARD_FAULT_UNPLUG,
     VBOARD_FAULT_BUSY,
     VBOARD_FAULT_NOPERM,
+    VBOARD_FAULT_SLOW,
     VBOARD_FAULT_KINDS
 };
 
@@ -55,6 +60,7 @@ struct vboard_fault {
     uint64_t at;     /* N (stall, short, dup) or stream offset B */
     uint64_t len;    /* drop: bytes */
     uint32_t ms;     /* timeout: duration */
+    uint64_t bps;    /* slow: bytes a second */
     int fired;
 };
 
@@ -86,6 +92,12 @@ struct vboard_faults {
     /* counters of what was injected */
     uint64_t n_stalls, n_stalled_urbs, n_timeouts, n_shorts, n_dropped[2], n_corrupted[2], n_dups, n_unplugs;
     int busy, noperm;
+    /* slow: a token bucket of host->FPGA bytes (engine thread) */
+    uint64_t slow_bps;                /* 0: no slow fault */
+    uint64_t slow_at;                 /* from this out stream offset on */
+    uint64_t slow_credit;             /* bytes the board may take, times 1e6 */
+    int64_t slow_last_us;
+    uint64_t n_slow_holds;            /* times the board was held back */
 };
 
 /* Parse one SPEC and add it. 0, or TERN_E_INVAL with the reason in err. */
@@ -112,6 +124,12 @@ size_t vboard_faults_filter_out(struct vboard_faults *fs, const uint8_t *src, si
 /* In stream filter: n bytes the engine sent, appended to dst after drop, corrupt and dup.
  * 0, or -1 when out of memory. */
 int vboard_faults_filter_in(struct vboard_faults *fs, const uint8_t *src, size_t n, struct vboard_bytes *dst);
+
+/* slow: how many of want host->FPGA bytes the board may take at now_us (want itself without a
+ * slow fault); when none, *wait_us says how long until some may. vboard_faults_slow_took()
+ * counts the bytes the board took. */
+size_t vboard_faults_slow_allow(struct vboard_faults *fs, size_t want, int64_t now_us, int64_t *wait_us);
+void vboard_faults_slow_took(struct vboard_faults *fs, size_t n);
 
 /* One line: what was injected. */
 void vboard_faults_summary(const struct vboard_faults *fs, char *buf, size_t len);
