@@ -176,41 +176,25 @@ static int parse(tern_tokenizer *t, const uint8_t *buf, uint64_t have, uint64_t 
     return TERN_OK;
 }
 
-int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **out, char *err, size_t errlen)
+/* The loader behind both entry points: f is the file or the bytes in memory. */
+static int load_src(const struct tm_src *f, const char *path, int32_t vocab_size, tern_tokenizer **out, char *err,
+                    size_t errlen)
 {
-    struct tm_file f = {-1, 0};
     tern_tokenizer *t = NULL;
     uint8_t *buf = NULL, head[4];
     size_t *offs = NULL, total = 0;
     uint64_t bound, have;
-    int rc;
+    int rc = TERN_E_FORMAT;
 
-    if (err && errlen)
-        err[0] = '\0';
-    if (out)
-        *out = NULL;
-    if (!path || !out) {
-        tm_err(err, errlen, path, "tern_tokenizer_load: %s is NULL", path ? "out" : "path");
-        return TERN_E_INVAL;
-    }
-    if (vocab_size < 259 || vocab_size > TERN_MODEL_MAX_VOCAB) {
-        tm_err(err, errlen, path, "vocab_size %d: a tokenizer with byte fallback has 259..%d tokens", (int)vocab_size,
-               TERN_MODEL_MAX_VOCAB);
-        return TERN_E_INVAL;
-    }
-    rc = tm_file_open(path, &f, err, errlen);
-    if (rc)
-        return rc;
-    rc = TERN_E_FORMAT;
-    if (f.size == 0) {
+    if (f->size == 0) {
         tm_err(err, errlen, path, "empty file (a tokenizer starts with max_token_length)");
         goto fail;
     }
-    if (f.size < 4) {
-        tm_err(err, errlen, path, "truncated in max_token_length: the file is %llu bytes", (unsigned long long)f.size);
+    if (f->size < 4) {
+        tm_err(err, errlen, path, "truncated in max_token_length: the file is %llu bytes", (unsigned long long)f->size);
         goto fail;
     }
-    rc = tm_file_read(&f, 0, head, 4, path, err, errlen);
+    rc = tm_src_read(f, 0, head, 4, path, err, errlen);
     if (rc)
         goto fail;
     rc = TERN_E_FORMAT;
@@ -220,7 +204,7 @@ int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **o
         goto fail;
     }
     bound = 4 + (uint64_t)vocab_size * (8 + (uint64_t)mtl); /* the longest file these can make */
-    have = f.size < bound ? f.size : bound;
+    have = f->size < bound ? f->size : bound;
     if (have > SIZE_MAX) {
         tm_err(err, errlen, path, "%llu bytes do not fit in this address space", (unsigned long long)have);
         rc = TERN_E_NOMEM;
@@ -242,11 +226,11 @@ int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **o
     }
     t->vocab_size = vocab_size;
     t->max_token_length = mtl;
-    rc = tm_file_read(&f, 0, buf, (size_t)have, path, err, errlen);
+    rc = tm_src_read(f, 0, buf, (size_t)have, path, err, errlen);
     if (rc)
         goto fail;
-    /* beyond the bound the file can only be trailing garbage: parse() reports f.size - end */
-    rc = parse(t, buf, have, f.size, offs, path, err, errlen);
+    /* beyond the bound the file can only be trailing garbage: parse() reports f->size - end */
+    rc = parse(t, buf, have, f->size, offs, path, err, errlen);
     if (rc)
         goto fail;
 
@@ -274,7 +258,6 @@ int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **o
     }
     free(offs);
     free(buf);
-    tm_file_close(&f);
     *out = t;
     return TERN_OK;
 
@@ -282,8 +265,66 @@ fail:
     tern_tokenizer_free(t);
     free(offs);
     free(buf);
+    return rc;
+}
+
+/* The argument checks of both entry points (clears err and *out first): TERN_OK or TERN_E_INVAL. */
+static int check_args(const char *fn, const char *path, int32_t vocab_size, tern_tokenizer **out, char *err,
+                      size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (out)
+        *out = NULL;
+    if (!out) {
+        tm_err(err, errlen, path, "%s: out is NULL", fn);
+        return TERN_E_INVAL;
+    }
+    if (vocab_size < 259 || vocab_size > TERN_MODEL_MAX_VOCAB) {
+        tm_err(err, errlen, path, "vocab_size %d: a tokenizer with byte fallback has 259..%d tokens", (int)vocab_size,
+               TERN_MODEL_MAX_VOCAB);
+        return TERN_E_INVAL;
+    }
+    return TERN_OK;
+}
+
+int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **out, char *err, size_t errlen)
+{
+    struct tm_file f = {-1, 0};
+    struct tm_src src;
+    int rc = check_args("tern_tokenizer_load", path, vocab_size, out, err, errlen);
+
+    if (!path) {
+        tm_err(err, errlen, path, "tern_tokenizer_load: path is NULL");
+        return TERN_E_INVAL;
+    }
+    if (rc)
+        return rc;
+    rc = tm_file_open(path, &f, err, errlen);
+    if (rc)
+        return rc;
+    src = (struct tm_src){&f, NULL, f.size};
+    rc = load_src(&src, path, vocab_size, out, err, errlen);
     tm_file_close(&f);
     return rc;
+}
+
+int tern_tokenizer_load_mem(const void *data, size_t size, int32_t vocab_size, const char *name,
+                            tern_tokenizer **out, char *err, size_t errlen)
+{
+    struct tm_src src = {NULL, data, size};
+    int rc;
+
+    if (!name)
+        name = "(memory)";
+    rc = check_args("tern_tokenizer_load_mem", name, vocab_size, out, err, errlen);
+    if (rc)
+        return rc;
+    if (!data && size) {
+        tm_err(err, errlen, name, "tern_tokenizer_load_mem: data is NULL");
+        return TERN_E_INVAL;
+    }
+    return load_src(&src, name, vocab_size, out, err, errlen);
 }
 
 void tern_tokenizer_free(tern_tokenizer *t)

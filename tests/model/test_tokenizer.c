@@ -421,7 +421,6 @@ static void check_bad_tokenizers(const char *dir, const char *good, int32_t V, c
         make_tok_bad(i, buf, &n, V, expect, sizeof expect);
         snprintf(path, sizeof path, "%s/%s_%s.tok", dir, tag, tok_bad_names[i]);
         assert_int_equal(write_all(path, buf, n), 0);
-        free(buf);
         tern_tokenizer *t = (tern_tokenizer *)orig;
         int rc = tern_tokenizer_load(path, V, &t, err, sizeof err);
         if (getenv("TERN_TEST_VERBOSE"))
@@ -429,6 +428,13 @@ static void check_bad_tokenizers(const char *dir, const char *good, int32_t V, c
         if (rc != TERN_E_FORMAT || t != NULL || strncmp(err, path, strlen(path)) || !strstr(err, expect))
             fail_msg("%s %s: rc %d, out %p, message \"%s\" (want \"<path>: ...%s...\")", tag, tok_bad_names[i], rc,
                      (void *)t, err, expect);
+        /* the same bytes from memory, named like the file: the same code and the same message */
+        char merr[512];
+        int mrc = tern_tokenizer_load_mem(buf, n, V, path, &t, merr, sizeof merr);
+        if (mrc != rc || t != NULL || strcmp(merr, err))
+            fail_msg("%s %s from memory: rc %d, out %p, message \"%s\" (file \"%s\")", tag, tok_bad_names[i], mrc,
+                     (void *)t, merr, err);
+        free(buf);
     }
     /* the vocabulary size of another model */
     tern_tokenizer *t = (tern_tokenizer *)orig;
@@ -474,6 +480,47 @@ static void test_tokenizer_io_errors(void **state)
     assert_int_equal(tern_tokenizer_load(path, 300, NULL, err, sizeof err), TERN_E_INVAL);
 }
 
+/* tern_tokenizer_load_mem: the same tokenizer as from the file (it keeps its own copy). */
+static void test_load_from_memory(void **state)
+{
+    struct fixture *f = *state;
+    size_t n;
+    uint8_t *buf = read_all(f->synth, &n);
+    char err[512];
+    tern_tokenizer *a = NULL, *b = (tern_tokenizer *)f;
+    const char *text = "the quick brown fox, \xc3\xa9t\xc3\xa9 <0x41>";
+    int32_t ta[64], tb[64];
+    size_t na, nb;
+
+    assert_non_null(buf);
+    assert_int_equal(tern_tokenizer_load(f->synth, 300, &a, err, sizeof err), TERN_OK);
+    assert_int_equal(tern_tokenizer_load_mem(buf, n, 300, NULL, &b, err, sizeof err), TERN_OK);
+    assert_string_equal(err, "");
+    memset(buf, 0xEE, n);
+    free(buf);
+    assert_int_equal(tern_tokenizer_vocab_size(b), 300);
+    for (int32_t id = 0; id < 300; id++) {
+        size_t la, lb;
+        const char *pa = tern_tokenizer_decode(a, 5, id, &la), *pb = tern_tokenizer_decode(b, 5, id, &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(pa, pb, la);
+    }
+    assert_int_equal(tern_tokenizer_encode(a, text, 1, 1, ta, &na), TERN_OK);
+    assert_int_equal(tern_tokenizer_encode(b, text, 1, 1, tb, &nb), TERN_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ta, tb, na * sizeof ta[0]);
+    tern_tokenizer_free(a);
+    tern_tokenizer_free(b);
+
+    assert_int_equal(tern_tokenizer_load_mem(NULL, 0, 300, NULL, &b, err, sizeof err), TERN_E_FORMAT);
+    assert_null(b);
+    assert_non_null(strstr(err, "(memory): empty file"));
+    assert_int_equal(tern_tokenizer_load_mem(NULL, 4, 300, "x", &b, err, sizeof err), TERN_E_INVAL);
+    assert_string_equal(err, "x: tern_tokenizer_load_mem: data is NULL");
+    assert_int_equal(tern_tokenizer_load_mem("", 0, 100, "x", &b, err, sizeof err), TERN_E_INVAL);
+    assert_int_equal(tern_tokenizer_load_mem("", 0, 300, "x", NULL, err, sizeof err), TERN_E_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_malformed_synth),
         cmocka_unit_test(test_malformed_real),
         cmocka_unit_test(test_tokenizer_io_errors),
+        cmocka_unit_test(test_load_from_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
