@@ -71,25 +71,6 @@ static int cmp_key(const char *a, size_t an, const char *b, size_t bn, const str
     return kn < p->len ? -1 : kn > p->len;
 }
 
-/* The id of the piece a + b (lowest id among duplicates), or -1. */
-static int32_t lookup(const tern_tokenizer *t, const char *a, size_t an, const char *b, size_t bn)
-{
-    size_t lo = 0, hi = (size_t)t->vocab_size;
-
-    if (an + bn > (size_t)t->max_token_length)
-        return -1;
-    while (lo < hi) { /* the first piece not less than the key */
-        size_t mid = lo + (hi - lo) / 2;
-        if (cmp_key(a, an, b, bn, &t->sorted[mid]) > 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < (size_t)t->vocab_size && cmp_key(a, an, b, bn, &t->sorted[lo]) == 0)
-        return t->sorted[lo].id;
-    return -1;
-}
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -105,6 +86,37 @@ static int byte_piece(const char *p, size_t n)
     if (n != 6 || p[0] != '<' || p[1] != '0' || p[2] != 'x' || p[5] != '>' || hexval(p[3]) < 0 || hexval(p[4]) < 0)
         return -1;
     return hexval(p[3]) * 16 + hexval(p[4]);
+}
+
+/* The id of the text piece a + b, or -1. Text is only ever spelt with text pieces: ids from 259
+ * up, and no piece spelt like a byte piece ("<0xHH>" stands for a byte, not for its six
+ * characters); among duplicates the lowest such id. So no text encodes as <unk>, BOS or EOS, or as
+ * a byte it does not hold. */
+static int32_t lookup(const tern_tokenizer *t, const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t lo = 0, hi = (size_t)t->vocab_size;
+    char key[6];
+
+    if (an + bn > (size_t)t->max_token_length)
+        return -1;
+    if (an + bn == 6) {
+        memcpy(key, a, an);
+        memcpy(key + an, b, bn);
+        if (byte_piece(key, 6) >= 0)
+            return -1;
+    }
+    while (lo < hi) { /* the first piece not less than the key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_key(a, an, b, bn, &t->sorted[mid]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* duplicates sit together in id order: the first text id among them */
+    for (; lo < (size_t)t->vocab_size && cmp_key(a, an, b, bn, &t->sorted[lo]) == 0; lo++)
+        if (t->sorted[lo].id >= 259)
+            return t->sorted[lo].id;
+    return -1;
 }
 
 /* Walks the raw file: lengths, scores and the byte pieces; fills len/score and the piece offsets. */
@@ -373,11 +385,11 @@ int tern_tokenizer_encode(const tern_tokenizer *t, const char *text, int bos, in
         blen = 0;
     }
 
-    for (;;) { /* merge the best-scoring adjacent pair; on a tie the leftmost */
+    for (;;) { /* merge the best-scoring adjacent pair of the text (never BOS); on a tie the leftmost */
         float best = -1e10f;
         int32_t best_id = -1;
         size_t best_i = 0;
-        for (size_t i = 0; i + 1 < cnt; i++) {
+        for (size_t i = bos ? 1 : 0; i + 1 < cnt; i++) {
             int32_t a = tokens[i], b = tokens[i + 1];
             int32_t id = lookup(t, t->piece[a], t->len[a], t->piece[b], t->len[b]);
             if (id >= 0 && t->score[id] > best) {

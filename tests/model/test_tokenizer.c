@@ -307,6 +307,52 @@ static void test_ties_and_duplicates(void **state)
     tern_tokenizer_free(t);
 }
 
+/* Text is spelt with text pieces only: a vocabulary whose merges lead to "<0x41>", "\n<s>\n" or
+ * BOS + " " (llama2.c would produce byte 'A', BOS, or a token swallowing BOS) keeps the text as text. */
+static void test_text_stays_text(void **state)
+{
+    /* tokens 259.. : plain pieces that merge step by step into the spelling of specials */
+    const char *extra[] = {" ", "<", "0", "x", "4", "1", ">", "<0", "<0x", "<0x4", "<0x41", "<0x41>", "\n", "s",
+                           "\n<", "\n<s", "\n<s>", "\n<s>\n", "\n<s>\n ", "h", " h"};
+    const int32_t V = 259 + (int32_t)(sizeof extra / sizeof extra[0]);
+    uint8_t buf[8192];
+    size_t pos = 4;
+    char name[16], err[512];
+    tern_tokenizer *t = NULL;
+    int32_t tok[32];
+    size_t n;
+    (void)state;
+
+    put_le32(buf, 6);
+    for (int32_t i = 0; i < V; i++) {
+        const char *s = i == 0 ? "<unk>" : i == 1 ? "\n<s>\n" : i == 2 ? "\n</s>\n" : i < 259 ? name : extra[i - 259];
+        if (i >= 3 && i < 259)
+            snprintf(name, sizeof name, "<0x%02X>", (unsigned)(i - 3));
+        put_f32(buf + pos, i < 259 ? 0.0f : (float)(i - 259)); /* longer merges score higher */
+        put_le32(buf + pos + 4, (uint32_t)strlen(s));
+        memcpy(buf + pos + 8, s, strlen(s));
+        pos += 8 + strlen(s);
+    }
+    assert_int_equal(tern_tokenizer_load_mem(buf, pos, V, "hostile", &t, err, sizeof err), TERN_OK);
+
+    /* "<0x41>" merges up to "<0x41" + ">", and stops: the piece spelt "<0x41>" stands for byte 'A' */
+    assert_int_equal(tern_tokenizer_encode(t, "<0x41>", 0, 0, tok, &n), TERN_OK);
+    const int32_t want_bytes[] = {259, 269, 265};
+    assert_int_equal(n, 3);
+    assert_memory_equal(tok, want_bytes, sizeof want_bytes);
+    /* "\n<s>\n" is text, not BOS: the text piece 276 (a duplicate of BOS's spelling), not id 1 */
+    assert_int_equal(tern_tokenizer_encode(t, "\n<s>\n", 0, 0, tok, &n), TERN_OK);
+    const int32_t want_bos_text[] = {259, 276};
+    assert_int_equal(n, 2);
+    assert_memory_equal(tok, want_bos_text, sizeof want_bos_text);
+    /* BOS never merges with the dummy prefix, even though "\n<s>\n " is a piece */
+    assert_int_equal(tern_tokenizer_encode(t, "h", 1, 1, tok, &n), TERN_OK);
+    const int32_t want_bos[] = {1, 279, 2};
+    assert_int_equal(n, 3);
+    assert_memory_equal(tok, want_bos, sizeof want_bos);
+    tern_tokenizer_free(t);
+}
+
 /* ---- malformed files --------------------------------------------------------------------------- */
 
 /* Offset of token k's record (score) in a tokenizer file. */
@@ -528,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_real_encode_decode),
         cmocka_unit_test(test_synth_tokenizer),
         cmocka_unit_test(test_ties_and_duplicates),
+        cmocka_unit_test(test_text_stays_text),
         cmocka_unit_test(test_malformed_synth),
         cmocka_unit_test(test_malformed_real),
         cmocka_unit_test(test_tokenizer_io_errors),

@@ -101,8 +101,12 @@ void tern_tokenizer_free(tern_tokenizer *t);
 int32_t tern_tokenizer_vocab_size(const tern_tokenizer *t);
 /* Encode like llama2.c: optional BOS (1), a dummy-prefix " " token when text is not empty, UTF-8
  * code points looked up or byte-fallback (byte + 3), then greedy best-score merges; optional EOS (2).
- * tokens must hold strlen(text) + 3 entries. Among duplicate pieces the lowest id wins; when " " is
- * not a piece the dummy prefix falls back to its byte token. TERN_OK, or TERN_E_INVAL for NULLs. */
+ * tokens must hold strlen(text) + 3 entries. Text is spelt only with text pieces (ids from 259 that
+ * are not spelt like a byte piece "<0xHH>") and BOS never merges, so the tokens between BOS and EOS
+ * always decode back to " " + text (llama2.c, on a vocabulary with pieces such as "<0x4" or
+ * "\n<s>\n ", could turn text into a byte it does not hold, BOS, or BOS merged with text). Among
+ * duplicate pieces the lowest id wins; when " " is not a piece the dummy prefix falls back to its
+ * byte token. TERN_OK, or TERN_E_INVAL for NULLs. */
 int tern_tokenizer_encode(const tern_tokenizer *t, const char *text, int bos, int eos, int32_t *tokens, size_t *n);
 /* The text of token after prev: a leading space is dropped after BOS, "<0xHH>" becomes that byte.
  * *len receives the byte length (a byte piece may be NUL). NULL for an out-of-range token. */
