@@ -1,14 +1,30 @@
 /* device.c — opening a device by URI and the protocol client: framed commands with retries,
- * reading the configuration from ID registers, and the raw register, memory and RUN commands. */
+ * reading the configuration from ID registers, and the raw register, memory and RUN commands.
+ * Every wait on the device is bounded (ARCHITECTURE.md section 8): a command ends in a bounded time
+ * whatever the device sends. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tern/tern_proto.h"
 #include "tern_dev_internal.h"
+#include "tern_idblock.h"
 
 #define TERN_RETRIES 4
 #define TERN_BOOT_PAYLOAD 256u /* scan and frame limits before the device's max_payload is known */
+/* Bytes the client takes from the link in one attempt while awaiting a response before it counts
+ * the attempt as failed: this many largest responses (stale answers to earlier retries, noise)
+ * plus TERN_SLACK_BYTES. A device that talks without end cannot hold a command. */
+#define TERN_BUDGET_FRAMES (TERN_RETRIES + 4)
+#define TERN_SLACK_BYTES 65536u
+/* Real links (timeout_ms > 0) also get a wall-clock deadline an attempt: DEADLINE_TIMEOUTS times
+ * timeout_ms plus DEADLINE_RATE_FACTOR times the time the attempt's bytes take at the link's rate. */
+#define TERN_DEADLINE_TIMEOUTS 4u
+#define TERN_DEADLINE_RATE_FACTOR 8u
+/* After the resynchronisation filler: the link must go quiet within this many bytes. */
+#define TERN_RESYNC_BUDGET (1u << 20)
 
 struct backend {
     const char *scheme;
@@ -93,6 +109,29 @@ static void rx_drop(tern_dev *dev, size_t n)
     dev->rx_len -= n;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The bounds of one attempt that sends flen bytes (see TERN_BUDGET_FRAMES, TERN_DEADLINE_*): the
+ * bytes it may take from the link, and its length in ms (0: none, for in-process models, whose
+ * simulated time bounds them). */
+static void attempt_bounds(const tern_dev *dev, size_t flen, uint64_t *budget, uint64_t *limit_ms)
+{
+    uint64_t frame = (uint64_t)dev->scan_max + TERN_RSP_OVERHEAD;
+    uint64_t rate = dev->cfg.link_bytes_per_s ? dev->cfg.link_bytes_per_s : 100000u; /* before PING: slow */
+
+    *budget = TERN_BUDGET_FRAMES * frame + TERN_SLACK_BYTES;
+    *limit_ms = 0;
+    if (dev->link.timeout_ms)
+        *limit_ms = (uint64_t)TERN_DEADLINE_TIMEOUTS * dev->link.timeout_ms +
+                    TERN_DEADLINE_RATE_FACTOR * 1000u * (flen + frame) / rate + 1;
+}
+
 /* One command: send the frame, wait for the response with this seq and opcode, retrying the
  * same frame on timeouts, corrupt responses and BAD_HCRC/BAD_PCRC/BUSY. On success the response
  * payload (exactly want_len bytes unless want_len is SIZE_MAX) is copied to rsp. */
@@ -103,6 +142,7 @@ static int transact(tern_dev *dev, uint8_t op, uint32_t addr, const void *payloa
     size_t flen = tern_frame_cmd(dev->tx, dev->tx_cap, op, seq, addr, payload, len);
     char lerr[256] = "";
     int last_status = -1;
+    uint64_t budget = 0, limit = 0, start = 0, taken = 0;
 
     if (!flen)
         return tern_dev_fail(dev, TERN_E_INVAL, "%s: payload of %u bytes exceeds the frame buffer", tern_opcode_name(op),
@@ -121,6 +161,9 @@ static int transact(tern_dev *dev, uint8_t op, uint32_t addr, const void *payloa
             return tern_dev_fail(dev, rc, "%s seq %u: sending %zu bytes failed: %s", tern_opcode_name(op), seq, flen,
                                  lerr);
         dev->link_stats.bytes_sent += flen;
+        attempt_bounds(dev, flen, &budget, &limit);
+        start = now_ms();
+        taken = 0;
 
         for (;;) {
             struct tern_rsp r;
@@ -128,20 +171,39 @@ static int transact(tern_dev *dev, uint8_t op, uint32_t addr, const void *payloa
             enum tern_scan s = tern_scan_rsp(dev->rx, dev->rx_len, dev->scan_max, &r, &used);
 
             if (s == TERN_SCAN_MORE) {
+                uint64_t now;
+                unsigned wait = dev->link.timeout_ms;
+
                 dev->link_stats.bytes_skipped += used;
                 rx_drop(dev, used);
                 if (dev->rx_len == dev->rx_cap) { /* cannot happen with a sane device: drop it all */
                     dev->link_stats.bytes_skipped += dev->rx_len;
                     dev->rx_len = 0;
                 }
-                rc = dev->link.ops->recv(dev->link.ctx, dev->rx + dev->rx_len, dev->rx_cap - dev->rx_len, &got,
-                                         dev->link.timeout_ms, lerr, sizeof lerr);
+                if (taken >= budget) { /* a device that talks but never answers: send again */
+                    snprintf(lerr, sizeof lerr, "%llu bytes arrived without the response",
+                             (unsigned long long)taken);
+                    break;
+                }
+                if (limit) {
+                    now = now_ms() - start;
+                    if (now >= limit) { /* a device that trickles: send again */
+                        snprintf(lerr, sizeof lerr, "no complete response within %llu ms (%llu bytes arrived)",
+                                 (unsigned long long)limit, (unsigned long long)taken);
+                        break;
+                    }
+                    if (limit - now < wait)
+                        wait = (unsigned)(limit - now);
+                }
+                rc = dev->link.ops->recv(dev->link.ctx, dev->rx + dev->rx_len, dev->rx_cap - dev->rx_len, &got, wait,
+                                         lerr, sizeof lerr);
                 if (rc)
                     return tern_dev_fail(dev, rc, "%s seq %u: receiving failed: %s", tern_opcode_name(op), seq, lerr);
                 if (!got)
                     break; /* timeout: send again */
                 dev->rx_len += got;
                 dev->link_stats.bytes_received += got;
+                taken += got;
                 continue;
             }
             size_t frame_start = used - r.len - TERN_RSP_OVERHEAD;
@@ -190,44 +252,11 @@ static int transact(tern_dev *dev, uint8_t op, uint32_t addr, const void *payloa
 /* Check the ID block and fill the configuration; a device that reports nonsense is refused. */
 static int read_config(tern_dev *dev, const uint8_t *id)
 {
-    struct tern_config *c = &dev->cfg;
-    uint32_t r[TERN_NUM_ID_REGS], ver;
+    char why[400];
+    int rc = tern_idblock_parse(id, &dev->cfg, why, sizeof why);
 
-    for (int i = 0; i < TERN_NUM_ID_REGS; i++)
-        r[i] = tern_get_u32(id + 4 * i);
-    if (r[TERN_REG_ID_MAGIC] != TERN_ID_MAGIC)
-        return tern_dev_fail(dev, TERN_E_PROTO, "ID_MAGIC is 0x%08x, not 0x%08x: not a tern device",
-                             r[TERN_REG_ID_MAGIC], TERN_ID_MAGIC);
-    ver = r[TERN_REG_ID_VERSION] >> 16;
-    if (ver != TERN_PROTO_VERSION)
-        return tern_dev_fail(dev, TERN_E_PROTO, "device speaks protocol version %u, this runtime %u", ver,
-                             TERN_PROTO_VERSION);
-    memset(c, 0, sizeof *c);
-    memcpy(c->name, id + 4 * TERN_REG_NAME_LO, 8);
-    c->proto_version = ver;
-    c->hw_revision = r[TERN_REG_ID_VERSION] & 0xFFFF;
-    c->lanes = r[TERN_REG_LANES];
-    c->width = r[TERN_REG_WIDTH];
-    c->acc_width = r[TERN_REG_ACC_WIDTH];
-    c->max_k = r[TERN_REG_MAX_K];
-    c->wmem_words = r[TERN_REG_WMEM_WORDS];
-    c->amem_words = r[TERN_REG_AMEM_WORDS];
-    c->omem_words = r[TERN_REG_OMEM_WORDS];
-    c->max_payload = r[TERN_REG_MAX_PAYLOAD];
-    c->clock_hz = r[TERN_REG_CLOCK_HZ];
-    c->link_kind = r[TERN_REG_LINK_KIND];
-    c->link_bytes_per_s = r[TERN_REG_LINK_BYTES_PER_S];
-    c->run_setup = r[TERN_REG_RUN_SETUP];
-    c->run_drain = r[TERN_REG_RUN_DRAIN];
-    c->num_counters = r[TERN_REG_NUM_COUNTERS];
-    c->backend = r[TERN_REG_BACKEND];
-    if (!c->lanes || (c->lanes & (c->lanes - 1)) || c->lanes > 256 || c->width < 4 || (c->width & (c->width - 1)) ||
-        c->width > 256 || !c->wmem_words || !c->amem_words || !c->omem_words || c->max_payload < 64 ||
-        c->max_payload % 4 || c->max_k < c->width || c->acc_width < 10 || c->acc_width > 32 ||
-        c->num_counters != TERN_NUM_COUNTERS)
-        return tern_dev_fail(dev, TERN_E_PROTO,
-                             "device reports an impossible configuration (lanes %u, width %u, acc %u, payload %u)",
-                             c->lanes, c->width, c->acc_width, c->max_payload);
+    if (rc)
+        return tern_dev_fail(dev, rc, "refusing the device: %s", why);
     return TERN_OK;
 }
 
@@ -240,6 +269,7 @@ static int resync(tern_dev *dev)
     /* whatever the filler makes the device say comes at once; a longer wait buys nothing, and a
      * late stale response is skipped like any other (wrong seq) */
     unsigned quiet_ms = dev->link.timeout_ms < 250 ? dev->link.timeout_ms : 250;
+    uint64_t taken = 0, start, limit;
 
     while (left) {
         size_t n = left < sizeof zeros ? left : sizeof zeros;
@@ -248,10 +278,19 @@ static int resync(tern_dev *dev)
             return tern_dev_fail(dev, rc, "resynchronising the link failed: %s", lerr);
         left -= n;
     }
+    /* bounded like any wait on the device: a link that never goes quiet is refused */
+    start = now_ms();
+    limit = (uint64_t)TERN_DEADLINE_TIMEOUTS * (dev->link.timeout_ms ? dev->link.timeout_ms : 1000u);
     do {
         int rc = dev->link.ops->recv(dev->link.ctx, dev->rx, dev->rx_cap, &got, quiet_ms, lerr, sizeof lerr);
         if (rc)
             return tern_dev_fail(dev, rc, "resynchronising the link failed: %s", lerr);
+        taken += got;
+        if (got && (taken > TERN_RESYNC_BUDGET || now_ms() - start >= limit))
+            return tern_dev_fail(dev, TERN_E_TIMEOUT,
+                                 "resynchronising the link: it did not go quiet (%llu bytes in %llu ms after the "
+                                 "filler): a device or line that never stops sending",
+                                 (unsigned long long)taken, (unsigned long long)(now_ms() - start));
     } while (got);
     return TERN_OK;
 }

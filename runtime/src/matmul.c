@@ -95,7 +95,7 @@ static int make_resident(tern_dev *dev, struct tern_tile *t, int may_evict)
         dev->resident = r;
         dev->cap_resident = cap;
     }
-    rc = tern_dev_write_mem(dev, TERN_WMEM_BASE + base * (uint32_t)word_bytes(&dev->cfg), t->data,
+    rc = tern_dev_write_mem(dev, (uint32_t)(TERN_WMEM_BASE + (uint64_t)base * word_bytes(&dev->cfg)), t->data,
                             t->words * word_bytes(&dev->cfg));
     if (rc)
         return rc;
@@ -176,6 +176,7 @@ int tern_mat_upload(tern_dev *dev, const uint8_t *codes, uint32_t n, uint32_t k,
     const struct tern_config *c;
     uint64_t bad = 0;
     uint32_t kc_words, nb, kw_max, quarter;
+    uint64_t kc64;
     tern_mat *m;
     int rc;
 
@@ -204,10 +205,10 @@ int tern_mat_upload(tern_dev *dev, const uint8_t *codes, uint32_t n, uint32_t k,
     dev->mats = m;
     m->n = n;
     m->k = k;
+    /* 64-bit: the device's limits (idblock.c) keep these in range, the arithmetic does not rely on it */
     kc_words = c->amem_words < c->wmem_words ? c->amem_words : c->wmem_words;
-    m->kc = kc_words * c->width;
-    if (m->kc >= k)
-        m->kc = k;
+    kc64 = (uint64_t)kc_words * c->width;
+    m->kc = kc64 >= k ? k : (uint32_t)kc64;
     m->nchunks = div_up(k, m->kc);
     nb = div_up(n, c->lanes);
     kw_max = div_up(m->kc, c->width);

@@ -29,6 +29,14 @@ extern "C" {
 #define TERN_AMEM_BASE 0x40000000u
 #define TERN_OMEM_BASE 0x80000000u
 
+/* The largest device the runtime accepts (ARCHITECTURE.md section 4): an ID block beyond these is
+ * refused naming the register. configs/<name>.cfg are held to the same limits at configure time. */
+#define TERN_LIMIT_LANES 256u
+#define TERN_LIMIT_WIDTH 256u
+#define TERN_LIMIT_REGION_BYTES 0x40000000ull /* each memory fits its 1 GiB address window */
+#define TERN_LIMIT_MAX_PAYLOAD 0x100000u      /* 1 MiB frame payloads */
+#define TERN_LIMIT_PIPE_CYCLES 65535u         /* RUN_SETUP, RUN_DRAIN */
+
 enum tern_opcode {
     TERN_OP_PING = 0x01,
     TERN_OP_READ_REG = 0x02,
