@@ -237,7 +237,8 @@ static void noise(struct fake *f)
 
     if (fz_mix(&f->mix) % 4 == 0) {
         uint8_t pl[4] = {1, 2, 3, 4};
-        forge(f, f->last_op, (uint16_t)(f->last_seq + 1 + fz_mix(&f->mix) % 100), TERN_ST_OK, pl, 4, 0);
+        /* answers to earlier seqs: stale whatever command comes next (truthful mode relies on it) */
+        forge(f, f->last_op, (uint16_t)(f->last_seq - 1 - fz_mix(&f->mix) % 100), TERN_ST_OK, pl, 4, 0);
         return;
     }
     for (size_t i = 0; i < sizeof b; i += 8) {

@@ -9,21 +9,25 @@
 #include "tern/tern.h"
 #include "tern/tern_model.h"
 
+struct tok_piece {
+    const uint8_t *p;
+    uint32_t len;
+    int32_t id;
+};
+
 /* The file as the format describes it. */
 struct tok_ref {
     int32_t vocab, max_len;
     const uint8_t **piece; /* [vocab] into the file's bytes */
     uint32_t *len;
     float *score;
-    int32_t *sorted; /* ids by piece bytes, then id */
+    struct tok_piece *sorted; /* by piece bytes, then id */
 };
 
 static inline uint32_t tok_le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-
-static const struct tok_ref *tok_sort_ref; /* qsort has no context argument: only set while sorting */
 
 static inline int tok_cmp_bytes(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn)
 {
@@ -34,12 +38,12 @@ static inline int tok_cmp_bytes(const uint8_t *a, uint32_t an, const uint8_t *b,
     return an < bn ? -1 : an > bn;
 }
 
-static inline int tok_cmp_ids(const void *x, const void *y)
+static inline int tok_cmp_pieces(const void *x, const void *y)
 {
-    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
-    int c = tok_cmp_bytes(tok_sort_ref->piece[a], tok_sort_ref->len[a], tok_sort_ref->piece[b], tok_sort_ref->len[b]);
+    const struct tok_piece *a = x, *b = y;
+    int c = tok_cmp_bytes(a->p, a->len, b->p, b->len);
 
-    return c ? c : (a > b) - (a < b);
+    return c ? c : (a->id > b->id) - (a->id < b->id);
 }
 
 /* Reads a file the loader accepted (so every length is in bounds); free with tok_ref_free. */
@@ -54,19 +58,17 @@ static inline void tok_ref_read(struct tok_ref *r, const uint8_t *file, size_t s
     r->score = fz_xmalloc((size_t)vocab * sizeof *r->score);
     r->sorted = fz_xmalloc((size_t)vocab * sizeof *r->sorted);
     for (int32_t i = 0; i < vocab; i++) {
-        uint32_t s = tok_le32(file + pos);
         FUZZ_CHECK(pos + 8 <= size, "token %d past the end of an accepted file", (int)i);
+        uint32_t s = tok_le32(file + pos);
         memcpy(&r->score[i], &s, 4);
         r->len[i] = tok_le32(file + pos + 4);
         r->piece[i] = file + pos + 8;
         pos += 8 + r->len[i];
         FUZZ_CHECK(pos <= size && r->len[i] <= (uint32_t)r->max_len, "token %d of an accepted file is bad", (int)i);
-        r->sorted[i] = i;
+        r->sorted[i] = (struct tok_piece){r->piece[i], r->len[i], i};
     }
     FUZZ_CHECK(pos == size, "an accepted file has %zu trailing bytes", size - pos);
-    tok_sort_ref = r;
-    qsort(r->sorted, (size_t)vocab, sizeof *r->sorted, tok_cmp_ids);
-    tok_sort_ref = NULL;
+    qsort(r->sorted, (size_t)vocab, sizeof *r->sorted, tok_cmp_pieces);
 }
 
 static inline void tok_ref_free(struct tok_ref *r)
@@ -119,18 +121,17 @@ static inline int32_t tok_ref_find(const struct tok_ref *r, const uint8_t *a, ui
     memcpy(key + an, b, bn);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int32_t id = r->sorted[mid];
-        if (tok_cmp_bytes(key, an + bn, r->piece[id], r->len[id]) > 0)
+        if (tok_cmp_bytes(key, an + bn, r->sorted[mid].p, r->sorted[mid].len) > 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     /* text pieces only: from id 259, not spelt like a byte piece (tern_model.h) */
-    for (; lo < (size_t)r->vocab && tok_cmp_bytes(key, an + bn, r->piece[r->sorted[lo]], r->len[r->sorted[lo]]) == 0;
+    for (; lo < (size_t)r->vocab && tok_cmp_bytes(key, an + bn, r->sorted[lo].p, r->sorted[lo].len) == 0;
          lo++) {
         uint32_t n;
         uint8_t byte;
-        int32_t id = r->sorted[lo];
+        int32_t id = r->sorted[lo].id;
         if (id >= 259 && tok_ref_text(r, 0, id, &n, &byte) != &byte)
             return id;
     }
