@@ -11,7 +11,7 @@
  * three memories agree. ASan watches every access.
  *
  * Input: byte 0: bit 0 the configuration (0: tiny; 1: one made of the next 9 bytes, any shape the
- * configuration rules of section 1 allow, memories of at most 64 KiB), bit 1 structured records (1)
+ * configuration rules of section 1 allow, WMEM of at most 64 KiB, AMEM 4 KiB), bit 1 structured records (1)
  * or a raw stream (0), bits 2-7 the seed of the chunking. Raw: the rest of the input is the stream.
  * Structured: records, each a kind byte then its fields: a command frame built with valid CRCs
  * from a few fields and then maybe damaged (bit flip, bad version, cut short, another length),
@@ -476,6 +476,8 @@ static void make_config(struct fz *in, struct tern_hwcfg *c)
     while (c->wmem_words > 1 && (uint64_t)c->wmem_words * c->lanes * c->width / 4 > 65536)
         c->wmem_words /= 2;
     c->amem_words = 1u + fz_u8(in) % 64;
+    while (c->amem_words > 1 && c->amem_words * c->width > 4096) /* k * t <= 4096: RUNs stay cheap */
+        c->amem_words /= 2;
     c->omem_words = 1u + fz_u8(in) % 16;
     c->max_payload = 64u + 4u * (fz_u8(in) % 64);
     uint8_t t = fz_u8(in);
