@@ -14,6 +14,7 @@ packages=(
     umockdev libumockdev-dev               # the virtual board: an emulated USB bridge for tests
     iverilog gtkwave                       # a second simulator, waveform viewer
     python3                                # the FPGA gate checker and fpga-report (fpga_boards/report)
+    clang libclang-rt-14-dev               # the fuzz targets: clang 14, libFuzzer and its sanitizers (scripts/fuzz.sh)
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

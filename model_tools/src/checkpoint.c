@@ -181,7 +181,7 @@ static int host_is_little_endian(void)
 }
 
 /* Header checks in file order: magic, version, length of the header, dimensions, padding. */
-static int check_header(const struct tm_file *f, const char *path, uint8_t *hdr, struct tern_model_dims *d, char *err,
+static int check_header(const struct tm_src *f, const char *path, uint8_t *hdr, struct tern_model_dims *d, char *err,
                         size_t errlen)
 {
     char why[256];
@@ -193,7 +193,7 @@ static int check_header(const struct tm_file *f, const char *path, uint8_t *hdr,
         return TERN_E_FORMAT;
     }
     memset(hdr, 0, TERN_CKPT_HEADER_BYTES);
-    rc = tm_file_read(f, 0, hdr, (size_t)n, path, err, errlen);
+    rc = tm_src_read(f, 0, hdr, (size_t)n, path, err, errlen);
     if (rc)
         return rc;
     if (n >= 4 && tm_le32(hdr) != TERN_CKPT_MAGIC) {
@@ -286,12 +286,78 @@ static int check_body(tern_model *m, const struct tm_layout *L, const char *path
     return TERN_OK;
 }
 
-int tern_model_load(const char *path, tern_model **out, char *err, size_t errlen)
+/* The loader behind both entry points: f is the file or the bytes in memory. */
+static int load_src(const struct tm_src *f, const char *path, tern_model **out, char *err, size_t errlen)
 {
-    struct tm_file f = {-1, 0};
     uint8_t hdr[TERN_CKPT_HEADER_BYTES];
     struct tm_layout L;
     tern_model *m = NULL;
+    int rc;
+
+    m = calloc(1, sizeof *m);
+    if (!m) {
+        tm_err(err, errlen, path, "out of memory");
+        return TERN_E_NOMEM;
+    }
+    rc = check_header(f, path, hdr, &m->dims, err, errlen);
+    if (rc)
+        goto fail;
+    if (!tm_layout_make(&m->dims, &L)) { /* cannot happen within the limits; kept for safety */
+        tm_err(err, errlen, path, "the dimensions imply an impossible file size");
+        rc = TERN_E_FORMAT;
+        goto fail;
+    }
+    if (f->size < L.total) {
+        char where[128];
+        section_at(&m->dims, &L, f->size, where, sizeof where);
+        tm_err(err, errlen, path, "truncated in %s: the file is %llu bytes, the dimensions imply %llu (%llu missing)",
+               where, (unsigned long long)f->size, (unsigned long long)L.total,
+               (unsigned long long)(L.total - f->size));
+        rc = TERN_E_FORMAT;
+        goto fail;
+    }
+    if (f->size > L.total) {
+        uint64_t extra = f->size - L.total;
+        tm_err(err, errlen, path,
+               "%llu extra byte%s after the last matrix: the file is %llu bytes, the dimensions imply %llu",
+               (unsigned long long)extra, extra == 1 ? "" : "s", (unsigned long long)f->size,
+               (unsigned long long)L.total);
+        rc = TERN_E_FORMAT;
+        goto fail;
+    }
+    if (L.total > SIZE_MAX) {
+        tm_err(err, errlen, path, "%llu bytes do not fit in this address space", (unsigned long long)L.total);
+        rc = TERN_E_NOMEM;
+        goto fail;
+    }
+    m->size = L.total;
+    m->buf = malloc((size_t)L.total);
+    m->mats = calloc((size_t)TERN_MAT_KINDS * (size_t)m->dims.n_layers, sizeof *m->mats);
+    if (!m->buf || !m->mats) {
+        tm_err(err, errlen, path, "out of memory for %llu bytes", (unsigned long long)L.total);
+        rc = TERN_E_NOMEM;
+        goto fail;
+    }
+    memcpy(m->buf, hdr, TERN_CKPT_HEADER_BYTES);
+    rc = tm_src_read(f, TERN_CKPT_HEADER_BYTES, m->buf + TERN_CKPT_HEADER_BYTES,
+                     (size_t)(L.total - TERN_CKPT_HEADER_BYTES), path, err, errlen);
+    if (rc)
+        goto fail;
+    rc = check_body(m, &L, path, err, errlen);
+    if (rc)
+        goto fail;
+    *out = m;
+    return TERN_OK;
+
+fail:
+    tern_model_free(m);
+    return rc;
+}
+
+int tern_model_load(const char *path, tern_model **out, char *err, size_t errlen)
+{
+    struct tm_file f = {-1, 0};
+    struct tm_src src;
     int rc;
 
     if (err && errlen)
@@ -305,68 +371,27 @@ int tern_model_load(const char *path, tern_model **out, char *err, size_t errlen
     rc = tm_file_open(path, &f, err, errlen);
     if (rc)
         return rc;
-    m = calloc(1, sizeof *m);
-    if (!m) {
-        tm_err(err, errlen, path, "out of memory");
-        rc = TERN_E_NOMEM;
-        goto fail_close;
-    }
-    rc = check_header(&f, path, hdr, &m->dims, err, errlen);
-    if (rc)
-        goto fail_free;
-    if (!tm_layout_make(&m->dims, &L)) { /* cannot happen within the limits; kept for safety */
-        tm_err(err, errlen, path, "the dimensions imply an impossible file size");
-        rc = TERN_E_FORMAT;
-        goto fail_free;
-    }
-    if (f.size < L.total) {
-        char where[128];
-        section_at(&m->dims, &L, f.size, where, sizeof where);
-        tm_err(err, errlen, path, "truncated in %s: the file is %llu bytes, the dimensions imply %llu (%llu missing)",
-               where, (unsigned long long)f.size, (unsigned long long)L.total,
-               (unsigned long long)(L.total - f.size));
-        rc = TERN_E_FORMAT;
-        goto fail_free;
-    }
-    if (f.size > L.total) {
-        uint64_t extra = f.size - L.total;
-        tm_err(err, errlen, path,
-               "%llu extra byte%s after the last matrix: the file is %llu bytes, the dimensions imply %llu",
-               (unsigned long long)extra, extra == 1 ? "" : "s", (unsigned long long)f.size,
-               (unsigned long long)L.total);
-        rc = TERN_E_FORMAT;
-        goto fail_free;
-    }
-    if (L.total > SIZE_MAX) {
-        tm_err(err, errlen, path, "%llu bytes do not fit in this address space", (unsigned long long)L.total);
-        rc = TERN_E_NOMEM;
-        goto fail_free;
-    }
-    m->size = L.total;
-    m->buf = malloc((size_t)L.total);
-    m->mats = calloc((size_t)TERN_MAT_KINDS * (size_t)m->dims.n_layers, sizeof *m->mats);
-    if (!m->buf || !m->mats) {
-        tm_err(err, errlen, path, "out of memory for %llu bytes", (unsigned long long)L.total);
-        rc = TERN_E_NOMEM;
-        goto fail_free;
-    }
-    memcpy(m->buf, hdr, TERN_CKPT_HEADER_BYTES);
-    rc = tm_file_read(&f, TERN_CKPT_HEADER_BYTES, m->buf + TERN_CKPT_HEADER_BYTES,
-                      (size_t)(L.total - TERN_CKPT_HEADER_BYTES), path, err, errlen);
-    if (rc)
-        goto fail_free;
-    rc = check_body(m, &L, path, err, errlen);
-    if (rc)
-        goto fail_free;
-    tm_file_close(&f);
-    *out = m;
-    return TERN_OK;
-
-fail_free:
-    tern_model_free(m);
-fail_close:
+    src = (struct tm_src){&f, NULL, f.size};
+    rc = load_src(&src, path, out, err, errlen);
     tm_file_close(&f);
     return rc;
+}
+
+int tern_model_load_mem(const void *data, size_t size, const char *name, tern_model **out, char *err, size_t errlen)
+{
+    struct tm_src src = {NULL, data, size};
+
+    if (!name)
+        name = "(memory)";
+    if (err && errlen)
+        err[0] = '\0';
+    if (out)
+        *out = NULL;
+    if ((!data && size) || !out) {
+        tm_err(err, errlen, name, "tern_model_load_mem: %s is NULL", out ? "data" : "out");
+        return TERN_E_INVAL;
+    }
+    return load_src(&src, name, out, err, errlen);
 }
 
 void tern_model_free(tern_model *m)

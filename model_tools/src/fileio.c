@@ -101,6 +101,21 @@ int tm_file_read(const struct tm_file *f, uint64_t off, void *dst, size_t n, con
     return TERN_OK;
 }
 
+int tm_src_read(const struct tm_src *s, uint64_t off, void *dst, size_t n, const char *path, char *err,
+                size_t errlen)
+{
+    if (s->file)
+        return tm_file_read(s->file, off, dst, n, path, err, errlen);
+    if (off > s->size || n > s->size - off) { /* the loaders never ask for this */
+        tm_err(err, errlen, path, "internal error: reading %zu bytes at %llu of %llu", n, (unsigned long long)off,
+               (unsigned long long)s->size);
+        return TERN_E_INVAL;
+    }
+    if (n)
+        memcpy(dst, s->mem + off, n);
+    return TERN_OK;
+}
+
 void tm_file_close(struct tm_file *f)
 {
     if (f->fd >= 0)

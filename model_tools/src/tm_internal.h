@@ -27,6 +27,17 @@ int tm_file_read(const struct tm_file *f, uint64_t off, void *dst, size_t n, con
                  size_t errlen);
 void tm_file_close(struct tm_file *f);
 
+/* What a loader reads: an open file, or bytes in memory (the *_load_mem entry points). */
+struct tm_src {
+    const struct tm_file *file; /* NULL: read from mem */
+    const uint8_t *mem;
+    uint64_t size;
+};
+
+/* Reads exactly n bytes at off (off + n <= size): from the file, or copied from memory. */
+int tm_src_read(const struct tm_src *s, uint64_t off, void *dst, size_t n, const char *path, char *err,
+                size_t errlen);
+
 /* An atomic write: data goes to a temporary file beside path, renamed over path on commit. */
 struct tm_out {
     FILE *f;

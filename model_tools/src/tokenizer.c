@@ -71,25 +71,6 @@ static int cmp_key(const char *a, size_t an, const char *b, size_t bn, const str
     return kn < p->len ? -1 : kn > p->len;
 }
 
-/* The id of the piece a + b (lowest id among duplicates), or -1. */
-static int32_t lookup(const tern_tokenizer *t, const char *a, size_t an, const char *b, size_t bn)
-{
-    size_t lo = 0, hi = (size_t)t->vocab_size;
-
-    if (an + bn > (size_t)t->max_token_length)
-        return -1;
-    while (lo < hi) { /* the first piece not less than the key */
-        size_t mid = lo + (hi - lo) / 2;
-        if (cmp_key(a, an, b, bn, &t->sorted[mid]) > 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < (size_t)t->vocab_size && cmp_key(a, an, b, bn, &t->sorted[lo]) == 0)
-        return t->sorted[lo].id;
-    return -1;
-}
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -105,6 +86,37 @@ static int byte_piece(const char *p, size_t n)
     if (n != 6 || p[0] != '<' || p[1] != '0' || p[2] != 'x' || p[5] != '>' || hexval(p[3]) < 0 || hexval(p[4]) < 0)
         return -1;
     return hexval(p[3]) * 16 + hexval(p[4]);
+}
+
+/* The id of the text piece a + b, or -1. Text is only ever spelt with text pieces: ids from 259
+ * up, and no piece spelt like a byte piece ("<0xHH>" stands for a byte, not for its six
+ * characters); among duplicates the lowest such id. So no text encodes as <unk>, BOS or EOS, or as
+ * a byte it does not hold. */
+static int32_t lookup(const tern_tokenizer *t, const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t lo = 0, hi = (size_t)t->vocab_size;
+    char key[6];
+
+    if (an + bn > (size_t)t->max_token_length)
+        return -1;
+    if (an + bn == 6) {
+        memcpy(key, a, an);
+        memcpy(key + an, b, bn);
+        if (byte_piece(key, 6) >= 0)
+            return -1;
+    }
+    while (lo < hi) { /* the first piece not less than the key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_key(a, an, b, bn, &t->sorted[mid]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* duplicates sit together in id order: the first text id among them */
+    for (; lo < (size_t)t->vocab_size && cmp_key(a, an, b, bn, &t->sorted[lo]) == 0; lo++)
+        if (t->sorted[lo].id >= 259)
+            return t->sorted[lo].id;
+    return -1;
 }
 
 /* Walks the raw file: lengths, scores and the byte pieces; fills len/score and the piece offsets. */
@@ -176,41 +188,25 @@ static int parse(tern_tokenizer *t, const uint8_t *buf, uint64_t have, uint64_t 
     return TERN_OK;
 }
 
-int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **out, char *err, size_t errlen)
+/* The loader behind both entry points: f is the file or the bytes in memory. */
+static int load_src(const struct tm_src *f, const char *path, int32_t vocab_size, tern_tokenizer **out, char *err,
+                    size_t errlen)
 {
-    struct tm_file f = {-1, 0};
     tern_tokenizer *t = NULL;
     uint8_t *buf = NULL, head[4];
     size_t *offs = NULL, total = 0;
     uint64_t bound, have;
-    int rc;
+    int rc = TERN_E_FORMAT;
 
-    if (err && errlen)
-        err[0] = '\0';
-    if (out)
-        *out = NULL;
-    if (!path || !out) {
-        tm_err(err, errlen, path, "tern_tokenizer_load: %s is NULL", path ? "out" : "path");
-        return TERN_E_INVAL;
-    }
-    if (vocab_size < 259 || vocab_size > TERN_MODEL_MAX_VOCAB) {
-        tm_err(err, errlen, path, "vocab_size %d: a tokenizer with byte fallback has 259..%d tokens", (int)vocab_size,
-               TERN_MODEL_MAX_VOCAB);
-        return TERN_E_INVAL;
-    }
-    rc = tm_file_open(path, &f, err, errlen);
-    if (rc)
-        return rc;
-    rc = TERN_E_FORMAT;
-    if (f.size == 0) {
+    if (f->size == 0) {
         tm_err(err, errlen, path, "empty file (a tokenizer starts with max_token_length)");
         goto fail;
     }
-    if (f.size < 4) {
-        tm_err(err, errlen, path, "truncated in max_token_length: the file is %llu bytes", (unsigned long long)f.size);
+    if (f->size < 4) {
+        tm_err(err, errlen, path, "truncated in max_token_length: the file is %llu bytes", (unsigned long long)f->size);
         goto fail;
     }
-    rc = tm_file_read(&f, 0, head, 4, path, err, errlen);
+    rc = tm_src_read(f, 0, head, 4, path, err, errlen);
     if (rc)
         goto fail;
     rc = TERN_E_FORMAT;
@@ -220,7 +216,7 @@ int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **o
         goto fail;
     }
     bound = 4 + (uint64_t)vocab_size * (8 + (uint64_t)mtl); /* the longest file these can make */
-    have = f.size < bound ? f.size : bound;
+    have = f->size < bound ? f->size : bound;
     if (have > SIZE_MAX) {
         tm_err(err, errlen, path, "%llu bytes do not fit in this address space", (unsigned long long)have);
         rc = TERN_E_NOMEM;
@@ -242,11 +238,11 @@ int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **o
     }
     t->vocab_size = vocab_size;
     t->max_token_length = mtl;
-    rc = tm_file_read(&f, 0, buf, (size_t)have, path, err, errlen);
+    rc = tm_src_read(f, 0, buf, (size_t)have, path, err, errlen);
     if (rc)
         goto fail;
-    /* beyond the bound the file can only be trailing garbage: parse() reports f.size - end */
-    rc = parse(t, buf, have, f.size, offs, path, err, errlen);
+    /* beyond the bound the file can only be trailing garbage: parse() reports f->size - end */
+    rc = parse(t, buf, have, f->size, offs, path, err, errlen);
     if (rc)
         goto fail;
 
@@ -274,7 +270,6 @@ int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **o
     }
     free(offs);
     free(buf);
-    tm_file_close(&f);
     *out = t;
     return TERN_OK;
 
@@ -282,8 +277,66 @@ fail:
     tern_tokenizer_free(t);
     free(offs);
     free(buf);
+    return rc;
+}
+
+/* The argument checks of both entry points (clears err and *out first): TERN_OK or TERN_E_INVAL. */
+static int check_args(const char *fn, const char *path, int32_t vocab_size, tern_tokenizer **out, char *err,
+                      size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (out)
+        *out = NULL;
+    if (!out) {
+        tm_err(err, errlen, path, "%s: out is NULL", fn);
+        return TERN_E_INVAL;
+    }
+    if (vocab_size < 259 || vocab_size > TERN_MODEL_MAX_VOCAB) {
+        tm_err(err, errlen, path, "vocab_size %d: a tokenizer with byte fallback has 259..%d tokens", (int)vocab_size,
+               TERN_MODEL_MAX_VOCAB);
+        return TERN_E_INVAL;
+    }
+    return TERN_OK;
+}
+
+int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **out, char *err, size_t errlen)
+{
+    struct tm_file f = {-1, 0};
+    struct tm_src src;
+    int rc = check_args("tern_tokenizer_load", path, vocab_size, out, err, errlen);
+
+    if (!path) {
+        tm_err(err, errlen, path, "tern_tokenizer_load: path is NULL");
+        return TERN_E_INVAL;
+    }
+    if (rc)
+        return rc;
+    rc = tm_file_open(path, &f, err, errlen);
+    if (rc)
+        return rc;
+    src = (struct tm_src){&f, NULL, f.size};
+    rc = load_src(&src, path, vocab_size, out, err, errlen);
     tm_file_close(&f);
     return rc;
+}
+
+int tern_tokenizer_load_mem(const void *data, size_t size, int32_t vocab_size, const char *name,
+                            tern_tokenizer **out, char *err, size_t errlen)
+{
+    struct tm_src src = {NULL, data, size};
+    int rc;
+
+    if (!name)
+        name = "(memory)";
+    rc = check_args("tern_tokenizer_load_mem", name, vocab_size, out, err, errlen);
+    if (rc)
+        return rc;
+    if (!data && size) {
+        tm_err(err, errlen, name, "tern_tokenizer_load_mem: data is NULL");
+        return TERN_E_INVAL;
+    }
+    return load_src(&src, name, vocab_size, out, err, errlen);
 }
 
 void tern_tokenizer_free(tern_tokenizer *t)
@@ -332,11 +385,11 @@ int tern_tokenizer_encode(const tern_tokenizer *t, const char *text, int bos, in
         blen = 0;
     }
 
-    for (;;) { /* merge the best-scoring adjacent pair; on a tie the leftmost */
+    for (;;) { /* merge the best-scoring adjacent pair of the text (never BOS); on a tie the leftmost */
         float best = -1e10f;
         int32_t best_id = -1;
         size_t best_i = 0;
-        for (size_t i = 0; i + 1 < cnt; i++) {
+        for (size_t i = bos ? 1 : 0; i + 1 < cnt; i++) {
             int32_t a = tokens[i], b = tokens[i + 1];
             int32_t id = lookup(t, t->piece[a], t->len[a], t->piece[b], t->len[b]);
             if (id >= 0 && t->score[id] > best) {

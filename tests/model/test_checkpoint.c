@@ -385,7 +385,6 @@ static void check_bad_files(const char *dir, const char *good, const char *tag)
         }
         snprintf(path, sizeof path, "%s/%s_%s.bin", dir, tag, b.name);
         assert_int_equal(write_all(path, buf, n), 0);
-        free(buf);
         tern_model *m = (tern_model *)&b; /* must come back NULL */
         err[0] = '\0';
         int rc = tern_model_load(path, &m, err, sizeof err);
@@ -393,6 +392,14 @@ static void check_bad_files(const char *dir, const char *good, const char *tag)
             !strstr(err, b.expect) || !strstr(err, b.expect2))
             fail_msg("%s %s: rc %d (want %d), out %p, message \"%s\" (want \"<path>: ...%s...%s\")", tag, b.name, rc,
                      b.rc, (void *)m, err, b.expect, b.expect2);
+        /* the same bytes from memory, named like the file: the same code and the same message */
+        char merr[512];
+        tern_model *mm = (tern_model *)&b;
+        int mrc = tern_model_load_mem(buf, n, path, &mm, merr, sizeof merr);
+        if (mrc != rc || mm != NULL || strcmp(merr, err))
+            fail_msg("%s %s from memory: rc %d (file %d), out %p, message \"%s\" (file \"%s\")", tag, b.name, mrc, rc,
+                     (void *)mm, merr, err);
+        free(buf);
         if (getenv("TERN_TEST_VERBOSE"))
             print_message("%s\n", err);
         if (m && m != (tern_model *)&b)
@@ -449,6 +456,47 @@ static void test_io_errors(void **state)
     assert_int_equal(tiny[4], '\0');
     assert_int_equal(tiny[5], 'x');
     tern_model_free(NULL);
+}
+
+/* tern_model_load_mem: the same model as from the file, every matrix pointing into its own copy. */
+static void test_load_from_memory(void **state)
+{
+    struct fixture *f = *state;
+    size_t n;
+    uint8_t *buf = read_all(f->small, &n);
+    char err[512];
+    tern_model *a = NULL, *b = (tern_model *)f;
+
+    assert_non_null(buf);
+    assert_int_equal(tern_model_load(f->small, &a, err, sizeof err), TERN_OK);
+    assert_int_equal(tern_model_load_mem(buf, n, NULL, &b, err, sizeof err), TERN_OK);
+    assert_string_equal(err, "");
+    memset(buf, 0xEE, n); /* the model keeps a copy */
+    free(buf);
+    assert_memory_equal(tern_model_dims(a), tern_model_dims(b), sizeof(struct tern_model_dims));
+    assert_int_equal(tern_model_file_bytes(a), tern_model_file_bytes(b));
+    const struct tern_model_dims *d = tern_model_dims(a);
+    assert_memory_equal(tern_model_final_norm(a), tern_model_final_norm(b), (size_t)d->dim * 4);
+    assert_memory_equal(tern_model_embedding(a), tern_model_embedding(b), (size_t)d->dim * (size_t)d->vocab_size * 4);
+    for (int k = 0; k < TERN_MAT_KINDS; k++)
+        for (int l = 0; l < d->n_layers; l++) {
+            const struct tern_tmatrix *x = tern_model_matrix(a, l, (enum tern_mat_kind)k);
+            const struct tern_tmatrix *y = tern_model_matrix(b, l, (enum tern_mat_kind)k);
+            assert_int_equal(x->rows, y->rows);
+            assert_int_equal(x->cols, y->cols);
+            assert_true(x->scale == y->scale);
+            assert_memory_equal(x->codes, y->codes, tern_codes_bytes((uint64_t)x->rows * x->cols));
+        }
+    tern_model_free(a);
+    tern_model_free(b);
+
+    /* no bytes at all: an empty file, named "(memory)" without a name */
+    assert_int_equal(tern_model_load_mem(NULL, 0, NULL, &b, err, sizeof err), TERN_E_FORMAT);
+    assert_null(b);
+    assert_non_null(strstr(err, "(memory): empty file"));
+    assert_int_equal(tern_model_load_mem(NULL, 1, "x", &b, err, sizeof err), TERN_E_INVAL);
+    assert_string_equal(err, "x: tern_model_load_mem: data is NULL");
+    assert_int_equal(tern_model_load_mem("", 0, "x", NULL, err, sizeof err), TERN_E_INVAL);
 }
 
 static void test_zero_scale_is_legal(void **state)
@@ -555,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_malformed_small),
         cmocka_unit_test(test_malformed_real),
         cmocka_unit_test(test_io_errors),
+        cmocka_unit_test(test_load_from_memory),
         cmocka_unit_test(test_zero_scale_is_legal),
         cmocka_unit_test(test_dims_check),
         cmocka_unit_test(test_count_codes),

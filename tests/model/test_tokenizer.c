@@ -307,6 +307,52 @@ static void test_ties_and_duplicates(void **state)
     tern_tokenizer_free(t);
 }
 
+/* Text is spelt with text pieces only: a vocabulary whose merges lead to "<0x41>", "\n<s>\n" or
+ * BOS + " " (llama2.c would produce byte 'A', BOS, or a token swallowing BOS) keeps the text as text. */
+static void test_text_stays_text(void **state)
+{
+    /* tokens 259.. : plain pieces that merge step by step into the spelling of specials */
+    const char *extra[] = {" ", "<", "0", "x", "4", "1", ">", "<0", "<0x", "<0x4", "<0x41", "<0x41>", "\n", "s",
+                           "\n<", "\n<s", "\n<s>", "\n<s>\n", "\n<s>\n ", "h", " h"};
+    const int32_t V = 259 + (int32_t)(sizeof extra / sizeof extra[0]);
+    uint8_t buf[8192];
+    size_t pos = 4;
+    char name[16], err[512];
+    tern_tokenizer *t = NULL;
+    int32_t tok[32];
+    size_t n;
+    (void)state;
+
+    put_le32(buf, 6);
+    for (int32_t i = 0; i < V; i++) {
+        const char *s = i == 0 ? "<unk>" : i == 1 ? "\n<s>\n" : i == 2 ? "\n</s>\n" : i < 259 ? name : extra[i - 259];
+        if (i >= 3 && i < 259)
+            snprintf(name, sizeof name, "<0x%02X>", (unsigned)(i - 3));
+        put_f32(buf + pos, i < 259 ? 0.0f : (float)(i - 259)); /* longer merges score higher */
+        put_le32(buf + pos + 4, (uint32_t)strlen(s));
+        memcpy(buf + pos + 8, s, strlen(s));
+        pos += 8 + strlen(s);
+    }
+    assert_int_equal(tern_tokenizer_load_mem(buf, pos, V, "hostile", &t, err, sizeof err), TERN_OK);
+
+    /* "<0x41>" merges up to "<0x41" + ">", and stops: the piece spelt "<0x41>" stands for byte 'A' */
+    assert_int_equal(tern_tokenizer_encode(t, "<0x41>", 0, 0, tok, &n), TERN_OK);
+    const int32_t want_bytes[] = {259, 269, 265};
+    assert_int_equal(n, 3);
+    assert_memory_equal(tok, want_bytes, sizeof want_bytes);
+    /* "\n<s>\n" is text, not BOS: the text piece 276 (a duplicate of BOS's spelling), not id 1 */
+    assert_int_equal(tern_tokenizer_encode(t, "\n<s>\n", 0, 0, tok, &n), TERN_OK);
+    const int32_t want_bos_text[] = {259, 276};
+    assert_int_equal(n, 2);
+    assert_memory_equal(tok, want_bos_text, sizeof want_bos_text);
+    /* BOS never merges with the dummy prefix, even though "\n<s>\n " is a piece */
+    assert_int_equal(tern_tokenizer_encode(t, "h", 1, 1, tok, &n), TERN_OK);
+    const int32_t want_bos[] = {1, 279, 2};
+    assert_int_equal(n, 3);
+    assert_memory_equal(tok, want_bos, sizeof want_bos);
+    tern_tokenizer_free(t);
+}
+
 /* ---- malformed files --------------------------------------------------------------------------- */
 
 /* Offset of token k's record (score) in a tokenizer file. */
@@ -421,7 +467,6 @@ static void check_bad_tokenizers(const char *dir, const char *good, int32_t V, c
         make_tok_bad(i, buf, &n, V, expect, sizeof expect);
         snprintf(path, sizeof path, "%s/%s_%s.tok", dir, tag, tok_bad_names[i]);
         assert_int_equal(write_all(path, buf, n), 0);
-        free(buf);
         tern_tokenizer *t = (tern_tokenizer *)orig;
         int rc = tern_tokenizer_load(path, V, &t, err, sizeof err);
         if (getenv("TERN_TEST_VERBOSE"))
@@ -429,6 +474,13 @@ static void check_bad_tokenizers(const char *dir, const char *good, int32_t V, c
         if (rc != TERN_E_FORMAT || t != NULL || strncmp(err, path, strlen(path)) || !strstr(err, expect))
             fail_msg("%s %s: rc %d, out %p, message \"%s\" (want \"<path>: ...%s...\")", tag, tok_bad_names[i], rc,
                      (void *)t, err, expect);
+        /* the same bytes from memory, named like the file: the same code and the same message */
+        char merr[512];
+        int mrc = tern_tokenizer_load_mem(buf, n, V, path, &t, merr, sizeof merr);
+        if (mrc != rc || t != NULL || strcmp(merr, err))
+            fail_msg("%s %s from memory: rc %d, out %p, message \"%s\" (file \"%s\")", tag, tok_bad_names[i], mrc,
+                     (void *)t, merr, err);
+        free(buf);
     }
     /* the vocabulary size of another model */
     tern_tokenizer *t = (tern_tokenizer *)orig;
@@ -474,6 +526,47 @@ static void test_tokenizer_io_errors(void **state)
     assert_int_equal(tern_tokenizer_load(path, 300, NULL, err, sizeof err), TERN_E_INVAL);
 }
 
+/* tern_tokenizer_load_mem: the same tokenizer as from the file (it keeps its own copy). */
+static void test_load_from_memory(void **state)
+{
+    struct fixture *f = *state;
+    size_t n;
+    uint8_t *buf = read_all(f->synth, &n);
+    char err[512];
+    tern_tokenizer *a = NULL, *b = (tern_tokenizer *)f;
+    const char *text = "the quick brown fox, \xc3\xa9t\xc3\xa9 <0x41>";
+    int32_t ta[64], tb[64];
+    size_t na, nb;
+
+    assert_non_null(buf);
+    assert_int_equal(tern_tokenizer_load(f->synth, 300, &a, err, sizeof err), TERN_OK);
+    assert_int_equal(tern_tokenizer_load_mem(buf, n, 300, NULL, &b, err, sizeof err), TERN_OK);
+    assert_string_equal(err, "");
+    memset(buf, 0xEE, n);
+    free(buf);
+    assert_int_equal(tern_tokenizer_vocab_size(b), 300);
+    for (int32_t id = 0; id < 300; id++) {
+        size_t la, lb;
+        const char *pa = tern_tokenizer_decode(a, 5, id, &la), *pb = tern_tokenizer_decode(b, 5, id, &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(pa, pb, la);
+    }
+    assert_int_equal(tern_tokenizer_encode(a, text, 1, 1, ta, &na), TERN_OK);
+    assert_int_equal(tern_tokenizer_encode(b, text, 1, 1, tb, &nb), TERN_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ta, tb, na * sizeof ta[0]);
+    tern_tokenizer_free(a);
+    tern_tokenizer_free(b);
+
+    assert_int_equal(tern_tokenizer_load_mem(NULL, 0, 300, NULL, &b, err, sizeof err), TERN_E_FORMAT);
+    assert_null(b);
+    assert_non_null(strstr(err, "(memory): empty file"));
+    assert_int_equal(tern_tokenizer_load_mem(NULL, 4, 300, "x", &b, err, sizeof err), TERN_E_INVAL);
+    assert_string_equal(err, "x: tern_tokenizer_load_mem: data is NULL");
+    assert_int_equal(tern_tokenizer_load_mem("", 0, 100, "x", &b, err, sizeof err), TERN_E_INVAL);
+    assert_int_equal(tern_tokenizer_load_mem("", 0, 300, "x", NULL, err, sizeof err), TERN_E_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,9 +574,11 @@ int main(void)
         cmocka_unit_test(test_real_encode_decode),
         cmocka_unit_test(test_synth_tokenizer),
         cmocka_unit_test(test_ties_and_duplicates),
+        cmocka_unit_test(test_text_stays_text),
         cmocka_unit_test(test_malformed_synth),
         cmocka_unit_test(test_malformed_real),
         cmocka_unit_test(test_tokenizer_io_errors),
+        cmocka_unit_test(test_load_from_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,6 +49,10 @@ struct tern_tmatrix {
  * The whole file is kept in one buffer that the matrices point into.
  * *out is NULL on failure: no partial model is ever returned. err may be NULL. */
 int tern_model_load(const char *path, tern_model **out, char *err, size_t errlen);
+/* The same from size bytes in memory (copied: data may go once this returns); name stands for the
+ * path in messages ("(memory)" when NULL). The same checks, codes and messages as tern_model_load,
+ * but never TERN_E_IO; TERN_E_INVAL when data is NULL with a size. */
+int tern_model_load_mem(const void *data, size_t size, const char *name, tern_model **out, char *err, size_t errlen);
 void tern_model_free(tern_model *m); /* NULL is fine */
 
 const struct tern_model_dims *tern_model_dims(const tern_model *m);
@@ -90,12 +94,19 @@ int tern_model_synth(const struct tern_model_dims *d, uint64_t seed, const char 
  * trailing bytes): TERN_E_FORMAT "<path>: <problem>", TERN_E_IO, TERN_E_NOMEM. *out NULL on failure.
  * The loaded tokenizer is immutable (the sorted vocabulary is built here): share it across threads. */
 int tern_tokenizer_load(const char *path, int32_t vocab_size, tern_tokenizer **out, char *err, size_t errlen);
+/* The same from size bytes in memory, like tern_model_load_mem. */
+int tern_tokenizer_load_mem(const void *data, size_t size, int32_t vocab_size, const char *name,
+                            tern_tokenizer **out, char *err, size_t errlen);
 void tern_tokenizer_free(tern_tokenizer *t);
 int32_t tern_tokenizer_vocab_size(const tern_tokenizer *t);
 /* Encode like llama2.c: optional BOS (1), a dummy-prefix " " token when text is not empty, UTF-8
  * code points looked up or byte-fallback (byte + 3), then greedy best-score merges; optional EOS (2).
- * tokens must hold strlen(text) + 3 entries. Among duplicate pieces the lowest id wins; when " " is
- * not a piece the dummy prefix falls back to its byte token. TERN_OK, or TERN_E_INVAL for NULLs. */
+ * tokens must hold strlen(text) + 3 entries. Text is spelt only with text pieces (ids from 259 that
+ * are not spelt like a byte piece "<0xHH>") and BOS never merges, so the tokens between BOS and EOS
+ * always decode back to " " + text (llama2.c, on a vocabulary with pieces such as "<0x4" or
+ * "\n<s>\n ", could turn text into a byte it does not hold, BOS, or BOS merged with text). Among
+ * duplicate pieces the lowest id wins; when " " is not a piece the dummy prefix falls back to its
+ * byte token. TERN_OK, or TERN_E_INVAL for NULLs. */
 int tern_tokenizer_encode(const tern_tokenizer *t, const char *text, int bos, int eos, int32_t *tokens, size_t *n);
 /* The text of token after prev: a leading space is dropped after BOS, "<0xHH>" becomes that byte.
  * *len receives the byte length (a byte piece may be NUL). NULL for an out-of-range token. */
