@@ -9,6 +9,8 @@ packages=(
     cmake gcc g++ make pkg-config          # build
     verilator zlib1g-dev                   # the sim backend: Verilated RTL (FST traces need zlib)
     libcmocka-dev                          # unit tests
+    valgrind                               # the soak's memcheck of text generation (ctest -L valgrind)
+    ccache                                 # test.sh: the sanitizer tree reuses the first tree's Verilated objects
     libusb-1.0-0-dev libudev-dev           # the usb backend (a static link of libusb needs libudev)
     yosys nextpnr-ice40 fpga-icestorm      # synthesis, place and route, bitstreams (iCE40)
     umockdev libumockdev-dev               # the virtual board: an emulated USB bridge for tests

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # llm_cli_test.sh — end-to-end checks of `tern generate` and `tern eval` (one case per ctest test).
 # usage: llm_cli_test.sh CASE TERN_BINARY MODEL_DIR DATA_DIR [BACKEND [STEPS]]
-# Exits 77 (skipped) when a case needs the shared bitllama-3m model and it is absent.
+# Exits 77 (skipped) when a case needs the shared bitllama-3m model and it is absent (the valgrind
+# case also when valgrind is: $TERN_VALGRIND, else the one in PATH).
 set -uo pipefail
 case_name=$1 tern=$2 mdir=$3 data=$4 backend=${5:-ref:config=default} steps=${6:-64}
 model=$mdir/model.bin tok=$mdir/tokenizer.bin
@@ -98,6 +99,25 @@ steps_beyond)
     grep -q "using 512" "$work/err.txt" || fail "no note that --steps was clamped"
     grep -q '"steps": 512' "$work/s.json" || fail "steps not clamped to 512"
     echo "clamped to the sequence length"
+    ;;
+valgrind)
+    # memcheck over text generation on $backend (soak: ~20x slower than native): any invalid
+    # access, use of uninitialised memory or definite leak fails (--error-exitcode). A sampled
+    # run, so that the sampler's top-p path runs too.
+    need_model
+    vg=${TERN_VALGRIND:-$(command -v valgrind)}
+    [[ -n $vg && -x $vg ]] || { echo "SKIP: valgrind is not installed (scripts/install-deps.sh)"; exit 77; }
+    "$vg" --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+        --track-origins=yes --log-file="$work/vg.txt" \
+        "$tern" generate --model "$model" --tokenizer "$tok" --backend "$backend" --prompt "Once upon a time" \
+        --temperature 0.9 --topp 0.9 --seed 7 --steps "$steps" > "$work/out.txt" 2> "$work/err.txt"
+    rc=$?
+    grep -E "ERROR SUMMARY|definitely lost" "$work/vg.txt"
+    [[ $rc != 99 ]] || { cat "$work/vg.txt"; fail "valgrind found errors or definite leaks in tern generate on $backend"; }
+    [[ $rc == 0 ]] || { cat "$work/err.txt"; fail "tern generate under valgrind exited $rc"; }
+    [[ $(head -c 16 "$work/out.txt") == "Once upon a time" && $(wc -c < "$work/out.txt") -gt 60 ]] ||
+        fail "no text generated under valgrind: $(head -c 80 "$work/out.txt")"
+    echo "valgrind clean over $steps positions on $backend: $(head -c 60 "$work/out.txt")"
     ;;
 synth)
     # no shared model needed: a synthetic model of the same shape, batch == token by token

@@ -51,6 +51,8 @@ struct shim {
 
 static void q_append(struct shim *s, const uint8_t *b, size_t n)
 {
+    if (!n) /* memcpy from or to NULL is undefined even for 0 bytes (the queue starts unallocated) */
+        return;
     if (s->qlen + n > s->qcap) {
         s->qcap = 2 * (s->qlen + n) + 1024;
         s->q = realloc(s->q, s->qcap);

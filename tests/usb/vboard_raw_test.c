@@ -41,21 +41,27 @@ static struct board {
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                                               \
+#define FAIL_HERE(text, ...)                                                                                           \
     do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                            \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fprintf(stderr, "\n");                                                                                     \
-            failures++;                                                                                                \
-        }                                                                                                              \
+        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, text);                                                 \
+        fprintf(stderr, __VA_ARGS__);                                                                                  \
+        fprintf(stderr, "\n");                                                                                         \
+        failures++;                                                                                                    \
     } while (0)
 
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond))                                                                                                   \
+            FAIL_HERE(#cond, __VA_ARGS__);                                                                             \
+    } while (0)
+
+/* cond is evaluated once: it often calls the function under test (and allocates) */
 #define REQUIRE(cond, ...)                                                                                             \
     do {                                                                                                               \
-        CHECK(cond, __VA_ARGS__);                                                                                      \
-        if (!(cond))                                                                                                   \
+        if (!(cond)) {                                                                                                 \
+            FAIL_HERE(#cond, __VA_ARGS__);                                                                             \
             exit(1);                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 static double now_s(void)
