@@ -127,7 +127,7 @@ int tern_board_sim_create(const char *config, const struct tern_board_sim_opts *
     if (trace) {
         if (!TERN_SIM_HAVE_TRACE) {
             tern_board_sim_destroy(s);
-            set_err(err, errlen, "no waveform support in this build (TERN_SIM_TRACE=OFF)");
+            set_err(err, errlen, "no waveform support in this build (configured with -DTERN_SIM_TRACE=OFF)");
             return TERN_E_UNSUPPORTED;
         }
         if (!s->b->open_trace(trace)) {

@@ -242,7 +242,10 @@ static void test_configs(void **state)
     snprintf(path, sizeof path, "board_sim_%s.fst", g_config);
     struct tern_board_sim_opts opts = {path, 0, 0};
     int e = tern_board_sim_create(g_config, &opts, &b, err, sizeof err);
-    if (e == TERN_E_UNSUPPORTED) {
+    if (!tern_sim_has_trace()) { /* -DTERN_SIM_TRACE=OFF */
+        assert_int_equal(e, TERN_E_UNSUPPORTED);
+        assert_null(b);
+        assert_non_null(strstr(err, "-DTERN_SIM_TRACE=OFF"));
         print_message("%s: %s: no trace check\n", g_config, err);
         return;
     }
