@@ -872,6 +872,43 @@ static void test_sim_api(void **state)
     dut_close(b);
 }
 
+/* Every configuration of configs/ is either built in or refused with a message that names it, the
+ * configurations that were Verilated and the CMake option that chooses them; an unknown name is
+ * refused as such. */
+static void test_check_config(void **state)
+{
+    (void)state;
+    const char *names[16];
+    char msg[512];
+    const int n = tern_sim_config_names(names, 16);
+    assert_int_equal(tern_sim_check_config(g_config, msg, sizeof msg), TERN_OK);
+    assert_int_equal(tern_sim_check_config(NULL, msg, sizeof msg), TERN_E_INVAL);
+    assert_int_equal(tern_sim_check_config("no_such_cfg", msg, sizeof msg), TERN_E_NOTFOUND);
+    assert_non_null(strstr(msg, "no configuration 'no_such_cfg'"));
+    assert_non_null(strstr(msg, g_config)); /* listed among those of configs/ */
+    for (size_t i = 0; tern_hwcfg_at(i); i++) {
+        const char *c = tern_hwcfg_at(i)->name;
+        int built = 0;
+        for (int j = 0; j < n && j < 16; j++)
+            built |= strcmp(names[j], c) == 0;
+        memset(msg, 0, sizeof msg);
+        const int rc = tern_sim_check_config(c, msg, sizeof msg);
+        if (built) {
+            assert_int_equal(rc, TERN_OK);
+            continue;
+        }
+        tern_sim *s = NULL;
+        assert_int_equal(tern_sim_create(c, NULL, &s), TERN_E_NOTFOUND);
+        assert_null(s);
+        assert_int_equal(rc, TERN_E_NOTFOUND);
+        char quoted[32];
+        snprintf(quoted, sizeof quoted, "'%s'", c);
+        if (!strstr(msg, quoted) || !strstr(msg, "not Verilated") || !strstr(msg, "-DTERN_SIM_CONFIGS") ||
+            !strstr(msg, g_config))
+            fail_msg("configuration %s not built in: unclear message \"%s\"", c, msg);
+    }
+}
+
 static void test_trace_written(void **state)
 {
     (void)state;
@@ -881,6 +918,13 @@ static void test_trace_written(void **state)
     snprintf(path, sizeof path, "rtl_trace_%s.fst", g_config);
     remove(path);
     struct tern_sim_opts o = {path, 0};
+    if (!tern_sim_has_trace()) { /* -DTERN_SIM_TRACE=OFF: refused, no file written */
+        tern_sim *s = NULL;
+        assert_int_equal(tern_sim_create(g_config, &o, &s), TERN_E_UNSUPPORTED);
+        assert_null(s);
+        assert_null(fopen(path, "rb"));
+        return;
+    }
     struct dut *d = dut_open_opts(g_config, &o);
     assert_int_equal(dut_cmd(d, TERN_OP_PING, 0, NULL, 0), TERN_ST_OK);
     dut_close(d);
@@ -893,6 +937,7 @@ static void test_trace_written(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_ping_returns_id_block),
+    cmocka_unit_test(test_check_config),
     cmocka_unit_test(test_registers_scratch_errflags_reset),
     cmocka_unit_test(test_garbage_before_frame_is_skipped),
     cmocka_unit_test(test_a5_a5_54_keeps_match_armed),

@@ -48,6 +48,7 @@ int tern_sim_link_open(struct tern_uri *uri, struct tern_link *out, char *err, s
     const char *seed_s = tern_uri_get(uri, "seed");
     struct tern_sim_opts opts = {trace, 0};
     tern_sim *sim;
+    char why[512];
     int rc;
 
     if (!name)
@@ -64,16 +65,17 @@ int tern_sim_link_open(struct tern_uri *uri, struct tern_link *out, char *err, s
     rc = tern_uri_check_used(uri, err, errlen);
     if (rc)
         return rc;
-    rc = tern_sim_create(name, &opts, &sim);
-    if (rc == TERN_E_NOTFOUND) {
-        const char *names[16];
-        int n = tern_sim_config_names(names, 16), w = snprintf(err, errlen, "sim: no configuration '%s' (built:", name);
-        for (int i = 0; i < n && i < 16 && w > 0 && (size_t)w < errlen; i++)
-            w += snprintf(err + w, errlen - (size_t)w, " %s", names[i]);
-        if (w > 0 && (size_t)w < errlen)
-            snprintf(err + w, errlen - (size_t)w, ")");
+    rc = tern_sim_check_config(name, why, sizeof why); /* unknown, or not Verilated in this build */
+    if (rc) {
+        snprintf(err, errlen, "sim: %s", why);
         return rc;
     }
+    if (trace && !tern_sim_has_trace()) {
+        snprintf(err, errlen, "sim: trace=%s: this build has no waveform support (configured with "
+                 "-DTERN_SIM_TRACE=OFF; reconfigure with -DTERN_SIM_TRACE=ON)", trace);
+        return TERN_E_UNSUPPORTED;
+    }
+    rc = tern_sim_create(name, &opts, &sim);
     if (rc) {
         snprintf(err, errlen, "sim: cannot create the '%s' simulator%s%s: %s", name, trace ? " with trace " : "",
                  trace ? trace : "", tern_strerror(rc));

@@ -23,11 +23,14 @@ struct tern_board_sim_opts {
                                (link_bytes_per_s * 10, 8N1) */
 };
 
-/* The configurations that have a board model, and the link each uses (TERN_LINK_UART or
- * TERN_LINK_FIFO245 of tern/tern_proto.h): fills up to cap, returns how many exist. */
+/* The configurations whose board model is built in (those of -DTERN_SIM_CONFIGS whose link has a
+ * bridge), and the link each uses (TERN_LINK_UART or TERN_LINK_FIFO245 of tern/tern_proto.h):
+ * fills up to cap, returns how many exist. */
 int tern_board_sim_configs(const char **names, int *links, size_t cap);
 
-/* TERN_E_NOTFOUND (message in err) for a configuration without a board model. */
+/* TERN_E_NOTFOUND (message in err) for a configuration without a board model: unknown, a link
+ * without bridge RTL, or not Verilated into this build (the message names -DTERN_SIM_CONFIGS);
+ * TERN_E_UNSUPPORTED for a trace without waveform support (-DTERN_SIM_TRACE=OFF). */
 int tern_board_sim_create(const char *config, const struct tern_board_sim_opts *opts,
                           tern_board_sim **out, char *err, size_t errlen);
 void tern_board_sim_destroy(tern_board_sim *s); /* NULL is fine */

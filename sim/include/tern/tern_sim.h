@@ -1,6 +1,7 @@
 /* tern_sim.h — the Verilated RTL as a C library: one cycle-accurate device per handle, an ideal host.
- * Every configuration of configs/ is built in (one Verilated model each); handles are independent,
- * so several simulators may live in one process. Error codes are the TERN_E_* of tern/tern.h. */
+ * The configurations of configs/ chosen at configure time (-DTERN_SIM_CONFIGS, default: all) are
+ * built in, one Verilated model each; handles are independent, so several simulators may live in
+ * one process. Error codes are the TERN_E_* of tern/tern.h. */
 #ifndef TERN_SIM_H
 #define TERN_SIM_H
 
@@ -19,9 +20,10 @@ struct tern_sim_opts {
 };
 
 /* Build a device of configuration `config` ("tiny", ...) and hold it in reset for a few cycles.
- * opts may be NULL (no trace, seed 0). Returns TERN_OK, TERN_E_NOTFOUND for an unknown
- * configuration, TERN_E_INVAL for NULL arguments, TERN_E_IO when the trace cannot be opened
- * or TERN_E_NOMEM. */
+ * opts may be NULL (no trace, seed 0). Returns TERN_OK, TERN_E_NOTFOUND for a configuration not
+ * built in (tern_sim_check_config says why), TERN_E_INVAL for NULL arguments, TERN_E_UNSUPPORTED
+ * for a trace when the library has no waveform support (tern_sim_has_trace), TERN_E_IO when the
+ * trace cannot be opened or TERN_E_NOMEM. */
 int tern_sim_create(const char *config, const struct tern_sim_opts *opts, tern_sim **out);
 void tern_sim_destroy(tern_sim *s); /* NULL is fine; closes the trace */
 
@@ -51,6 +53,13 @@ const char *tern_sim_config(const tern_sim *s);
 
 /* The configurations built into this library: fills up to cap names, returns how many exist. */
 int tern_sim_config_names(const char **names, size_t cap);
+/* TERN_OK when `config` is built into this library. Otherwise TERN_E_NOTFOUND (TERN_E_INVAL for
+ * NULL) and a message in err: either no configuration of that name exists in configs/ (they are
+ * listed), or it exists but was not Verilated into this build (the ones that were are listed, with
+ * the CMake option -DTERN_SIM_CONFIGS that chooses them). */
+int tern_sim_check_config(const char *config, char *err, size_t errlen);
+/* 1 when FST waveforms can be written (built with -DTERN_SIM_TRACE=ON, the default), else 0. */
+int tern_sim_has_trace(void);
 
 #ifdef __cplusplus
 }
