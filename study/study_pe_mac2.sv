@@ -1,6 +1,6 @@
 // study_pe_mac2.sv — co-design study: one int8 x int2 product built from a multiplier, the way a MAC
 // datapath with a 2-bit weight port computes it (both operands sign-extended to the product width).
-// Not part of the accelerator (rtl/study/ compares it against tern_pe.sv; docs/codesign-study.md).
+// Not part of the accelerator (study/ compares it against tern_pe.sv; docs/codesign-study.md).
 `default_nettype none
 module study_pe_mac2 (
     input  wire         [7:0]  act_i,      // int8 activation

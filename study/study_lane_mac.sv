@@ -1,6 +1,6 @@
 // study_lane_mac.sv — co-design study: a multiplier lane, WIDTH int8 x int(WGT_W) products summed by the
 // same adder tree as tern_lane.sv (one bit wider per level). WGT_W = 8 uses study_pe_mac8, 2 study_pe_mac2.
-// Not part of the accelerator (rtl/study/, docs/codesign-study.md).
+// Not part of the accelerator (study/, docs/codesign-study.md).
 `default_nettype none
 module study_lane_mac #(
     parameter int WIDTH = 8,                      // products per cycle, a power of two >= 1

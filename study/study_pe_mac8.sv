@@ -1,5 +1,5 @@
 // study_pe_mac8.sv — co-design study: one int8 x int8 product, the multiply of a conventional MAC PE.
-// Not part of the accelerator (rtl/study/ compares it against tern_pe.sv; docs/codesign-study.md).
+// Not part of the accelerator (study/ compares it against tern_pe.sv; docs/codesign-study.md).
 `default_nettype none
 module study_pe_mac8 (
     input  wire         [7:0]  act_i,      // int8 activation

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_study.py — functional check of the co-design study arrays (rtl/study/study_array.sv).
+"""check_study.py — functional check of the co-design study arrays (study/study_array.sv).
 
 For each array size, simulates the three PE kinds with iverilog (study_tb.sv plays a per-cycle
 stimulus) and compares every accumulator and the fold output with a Python oracle:
@@ -26,8 +26,7 @@ DIN_W = 8
 
 
 def sources(rtl_dir):
-    study = os.path.join(rtl_dir, "study")
-    return [os.path.join(study, f) for f in ("study_tb.sv", "study_array.sv", "study_lane_mac.sv",
+    return [os.path.join(HERE, f) for f in ("study_tb.sv", "study_array.sv", "study_lane_mac.sv",
                                                "study_pe_mac8.sv", "study_pe_mac2.sv")] + \
            [os.path.join(rtl_dir, f) for f in ("tern_lane.sv", "tern_pe.sv")]
 
@@ -217,7 +216,8 @@ def equivalence_programs(lanes, width, rng):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rtl-dir", default=os.path.dirname(HERE), help="the rtl/ directory (default: %(default)s)")
+    ap.add_argument("--rtl-dir", default=os.path.join(os.path.dirname(HERE), "rtl"),
+                    help="the rtl/ directory, for tern_lane.sv and tern_pe.sv (default: %(default)s)")
     ap.add_argument("--work", default="build-study-check", help="scratch directory (default: %(default)s)")
     ap.add_argument("--sizes", default="1x1,2x4,4x8", help="LANESxWIDTH list (default: %(default)s)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
