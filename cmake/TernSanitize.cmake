@@ -37,9 +37,10 @@ include_guard(GLOBAL)
 
 set(TERN_SANITIZE "" CACHE STRING
     "sanitizers for every project C/C++ target: a comma list of address, undefined, leak (empty: none)")
-# the folders whose tests CI runs in the sanitizer tree (labels unit, model, usb; the protocol tests
-# are unit tests): target sanitize-tests builds their executables
-set(TERN_SANITIZE_TEST_DIRS tests/unit tests/model tests/driver tests/usb)
+# the folders whose tests CI runs in the sanitizer tree (labels unit, model, usb, fuzz: the protocol
+# tests are unit tests, and the fuzz targets replay their corpora): target sanitize-tests builds
+# their executables
+set(TERN_SANITIZE_TEST_DIRS tests/unit tests/model tests/driver tests/usb fuzz)
 
 # Checks TERN_SANITIZE and adds the flags to the calling directory (and so to every directory and
 # target created after it). Sets TERN_SANITIZE_FLAGS (compile) and TERN_SANITIZE_LINK_FLAGS in the
@@ -158,7 +159,7 @@ function(tern_sanitize_finish)
     message(STATUS "tern: sanitizers added source by source (their targets replace COMPILE_OPTIONS): ${done}")
   endif()
 
-  # sanitize-tests: what CI's sanitizer stage (scripts/test.sh: ctest -L 'unit|model|usb') needs and
+  # sanitize-tests: what CI's sanitizer stage (scripts/test.sh: ctest -L 'unit|model|usb|fuzz') needs and
   # nothing else: the executables of TERN_SANITIZE_TEST_DIRS and the tern command their tests run
   add_custom_target(sanitize-tests)
   if(TARGET tern_cli)

@@ -5,10 +5,11 @@
 # usage: scripts/test.sh    (from anywhere; builds in <repo>/build and <repo>/build-asan)
 #
 # The sanitizer stage (docs/guide-testing.md): build-asan, configured with
-# -DTERN_SANITIZE=address,undefined, builds only what its tests need (target sanitize-tests) and
-# runs the unit (with the protocol tests), model and usb labels. Its Verilated C++ is compiled with
+# -DTERN_SANITIZE=address,undefined, builds only what its tests need (target sanitize-tests: the
+# simulator only for tiny and default, whose boards the usb tests run) and runs the unit (with the
+# protocol tests), model, usb and fuzz (corpus replay) labels. Its Verilated C++ is compiled with
 # the same flags as in build (not instrumented: cmake/TernSanitize.cmake), so with ccache the
-# second tree takes those objects from the cache instead of compiling ~100 MB of C++ again. A test
+# second tree takes those objects from the cache instead of compiling them again. A test
 # fails on a sanitizer report (the program exits non-zero); a report in the output of a test that
 # passed anyway (a command whose failure the test expected) fails the stage too.
 set -euo pipefail
@@ -43,14 +44,14 @@ fi
 echo "== sanitizers: configure build-asan (address, undefined)"
 start=$SECONDS
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_SANITIZE=address,undefined \
-    -DTERN_BUILD_BENCH=OFF "${launcher[@]}"
+    -DTERN_SIM_CONFIGS=tiny,default -DTERN_BUILD_BENCH=OFF "${launcher[@]}"
 
 echo "== sanitizers: build"
 cmake --build build-asan -j"$jobs" --target sanitize-tests
 
-echo "== sanitizers: test (labels unit, model, usb)"
+echo "== sanitizers: test (labels unit, model, usb, fuzz)"
 asan_status=0
-ctest --test-dir build-asan --output-on-failure -j"$jobs" -L '^(unit|model|usb)$' -LE soak || asan_status=$?
+ctest --test-dir build-asan --output-on-failure -j"$jobs" -L '^(unit|model|usb|fuzz)$' -LE soak || asan_status=$?
 # every test's whole output, passed or failed, is in ctest's log
 reports=$(grep -aE '^(==[0-9]+==ERROR: (Address|Leak)Sanitizer|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer)|: runtime error: ' \
     build-asan/Testing/Temporary/LastTest.log || true)
