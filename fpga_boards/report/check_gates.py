@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """check_gates.py — the gate of one FPGA board (the ctest fpga.<board>): builds the board's target,
 then checks that the design fits the device, meets the board's clock and has no DSP or multiplier
-cell. Each failure is one line naming the board and the cause; the exit status is 0 (all gates
-pass), 1 (a gate failed or the build failed) or 77 (skipped: the board's place-and-route tools
-are missing).
+cell. It prints one line a gate (PASS or FAIL, with the cells used of those available and fmax
+against the clock) and writes the same into gates.json beside the board's outputs; the exit status
+is 0 (all gates pass), 1 (a gate failed or the build failed) or 77 (skipped: the board's
+place-and-route tools are missing). Without --target it checks what is already built (the
+fpga_<board> target runs it so, with --report-only, last, to print its result).
 
 The board's build directory holds what cmake/TernFpga.cmake (tern_fpga_board) produces:
 board.json (the arguments), synth.json / stat.json / synth.log (yosys) and, for PNR boards,
@@ -171,13 +173,55 @@ def newer(path, than):
     return t is not None and all(t >= u for u in map(mtime, than) if u is not None)
 
 
+class Gates:
+    """The gates of one board, in order: (gate, PASS | FAIL | INFO, detail)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.rows = []
+
+    def add(self, gate, ok, detail):
+        self.rows.append((gate, "PASS" if ok else "FAIL", detail))
+
+    def info(self, gate, detail):
+        self.rows.append((gate, "INFO", detail))
+
+    def failed(self):
+        return [r for r in self.rows if r[1] == "FAIL"]
+
+
+def summarise(board, gates, used, fmax, out):
+    """Print the result (one line a gate) and write gates.json beside the board's outputs."""
+    name, cap = board["name"], board["capacity"]
+    print(f"{name}: configuration {board['config']} on {board['family']} {board['device']} "
+          f"({board['package']}), clock {mhz(board['clock_hz'])} MHz, results in {out}")
+    for gate, status, detail in gates.rows:
+        print(f"{name}:   {status:4s}  {gate:12s} {detail}")
+    bad = gates.failed()
+    if bad:
+        print(f"{name}: FAILED ({len(bad)} gate{'s' if len(bad) > 1 else ''}: "
+              f"{', '.join(g for g, _, _ in bad)})")
+    else:
+        print(f"{name}: all gates pass" + ("" if board["gate"] else " (not a CI gate: soak)"))
+    result = {"board": name, "config": board["config"], "clock_hz": board["clock_hz"], "fmax_mhz": fmax,
+              "used": used, "capacity": cap, "pass": not bad,
+              "gates": [{"gate": g, "status": st, "detail": d} for g, st, d in gates.rows]}
+    with open(os.path.join(out, "gates.json"), "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    return 1 if bad else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("board_json", help="the board's board.json (build/fpga_boards/<board>/board.json)")
     ap.add_argument("--build-dir", help="build tree to build the target in first")
-    ap.add_argument("--target", help="target to build first (fpga_<board>)")
+    ap.add_argument("--target", help="target to build first (fpga_<board>); without it, check what is built")
     ap.add_argument("--cmake", default="cmake", help="cmake executable (default: cmake)")
     ap.add_argument("--config", default="", help="build configuration for multi-config generators")
+    ap.add_argument("--report-only", action="store_true",
+                    help="print the result and write gates.json, but exit 0 when a gate fails (the "
+                         "fpga_<board> target: the test fpga.<board> is the gate)")
     args = ap.parse_args()
 
     with open(args.board_json) as f:
@@ -185,7 +229,7 @@ def main():
     name, family, out = board["name"], board["family"], board["dir"]
     cap = board["capacity"]
     target_hz = board["clock_hz"]
-    failures, notes = [], []
+    gates = Gates(name)
 
     if board["pnr"] and not board["pnr_tools"]:
         print(f"{name}: skipped: nextpnr-ice40 or icepack not found (install nextpnr-ice40 and fpga-icestorm)")
@@ -231,20 +275,22 @@ def main():
                 errs = [l.strip() for l in f if l.startswith("ERROR")]
             if errs:
                 why = errs[-1]
-        failures.append(f"{name}: synthesis failed: {why} (see {synth_log})")
+        gates.add("synthesis", False, f"failed: {why} (see {synth_log})")
     else:
         bad = {t: n for t, n in cells.items() if any(t == p or t.startswith(p) for p in FORBIDDEN)}
         for t in types:                       # also in a module that is not instantiated
             if t not in bad and any(t == p or t.startswith(p) for p in FORBIDDEN):
                 bad[t] = 0
-        for t, n in sorted(bad.items()):
-            failures.append(f"{name}: {n or 'a'} {t} in the netlist: the ternary datapath must be add-only")
-        if not bad:
-            notes.append(f"{name}: no DSP or multiplier cell in the netlist")
+        if bad:
+            gates.add("add-only", False, "; ".join(f"{n or 'a'} {t} in the netlist" for t, n in sorted(bad.items()))
+                      + ": the ternary datapath must be add-only")
+        else:
+            gates.add("add-only", True, "no DSP or multiplier cell in the netlist")
 
     # 3. fit and timing
     used = count_cells(cells, family) if cells else {}
-    no_timing = False
+    fmax_mhz = None
+    timing = []
     if board["pnr"] and cells is not None:
         util, fmax, errors = {}, {}, []
         if newer(pnr_log, pnr_inputs):
@@ -254,26 +300,27 @@ def main():
             util.update(u2)
             fmax.update(f2)
         if not util and not errors:
-            failures.append(f"{name}: place and route did not run (see {out}/build.log)")
+            gates.add("pnr", False, f"place and route did not run (see {out}/build.log)")
         for ptype, key in PNR_KEYS.get(family, {}).items():
             if ptype in util:
                 used[key] = util[ptype][0]
         for ptype, (u, avail) in sorted(util.items()):
             if ptype not in PNR_KEYS.get(family, {}) and u > avail:
-                failures.append(f"{name}: {ptype} {u} of {avail}: does not fit")
-        if fmax:
-            for clk, (achieved, _) in sorted(fmax.items()):
-                if achieved * 1e6 < target_hz:
-                    failures.append(f"{name}: {achieved:.1f} MHz < {mhz(target_hz)} MHz target: timing not met "
-                                    f"(clock {clk})")
-                else:
-                    notes.append(f"{name}: {achieved:.2f} MHz >= {mhz(target_hz)} MHz target (clock {clk})")
-        no_timing = bool(util) and not fmax
+                gates.add("fit", False, f"{ptype} {u} of {avail}: does not fit")
+        for clk, (achieved, _) in sorted(fmax.items()):
+            fmax_mhz = achieved if fmax_mhz is None else min(fmax_mhz, achieved)
+            ok = achieved * 1e6 >= target_hz
+            timing.append((ok, f"fmax {achieved:.2f} MHz {'>=' if ok else '<'} {mhz(target_hz)} MHz "
+                               f"(clock {clk}, nextpnr after routing)" + ("" if ok else ": timing not met")))
         other = [e for e in errors if "Max frequency" not in e]
         if other and rc:
-            failures.append(f"{name}: place and route failed: {other[-1]} (see {pnr_log})")
+            gates.add("pnr", False, f"place and route failed: {other[-1]} (see {pnr_log})")
+        if util and not fmax and not gates.failed():
+            gates.add("timing", False, f"place and route stopped before timing analysis: timing unknown "
+                                       f"(see {pnr_log})")
     elif cells is not None:
-        notes.append(f"{name}: timing not checked (no place and route here: yosys cell counts only)")
+        gates.info("timing", f"not checked: no place and route here (yosys cell counts only), "
+                             f"clock {mhz(target_hz)} MHz")
 
     for key in ("LUT", "FF", "BRAM", "DSP", "SPRAM"):
         if key not in cap and key not in used:
@@ -281,28 +328,21 @@ def main():
         u, c = used.get(key, 0), cap.get(key)
         label = KEY_NAMES[key]
         if c is None:
-            if u:
-                failures.append(f"{name}: {label} {u:g} but the board has none: does not fit")
-        elif u > c:
-            failures.append(f"{name}: {label} {u:g} of {c}: does not fit")
+            gates.add(f"fit {label}", not u, f"{u:g} used but the board has none" if u else "none used")
         else:
-            notes.append(f"{name}: {label} {u:g} of {c} ({100 * u / c if c else 0:.0f}%)")
+            gates.add(f"fit {label}", u <= c, f"{u:g} / {c} ({100 * u / c if c else 0:.0f}%)"
+                      + ("" if u <= c else ": does not fit"))
+    for ok, detail in timing:
+        gates.add("timing", ok, detail)
+    if board["pnr"] and cells is not None:
+        binary = os.path.join(out, f"{name}.bin")
+        if newer(binary, pnr_inputs):
+            gates.info("bitstream", binary)
+    if rc and not gates.failed():
+        gates.add("build", False, f"the build failed (see {out}/build.log)")
 
-    if board["pnr"] and cells is not None and no_timing and not failures:
-        failures.append(f"{name}: place and route stopped before timing analysis: timing unknown "
-                        f"(see {pnr_log})")
-    if rc and not failures:
-        failures.append(f"{name}: the build failed (see {out}/build.log)")
-
-    for line in notes:
-        print(line)
-    for line in failures:
-        print(line, file=sys.stderr)
-    if failures:
-        print(f"{name}: FAILED ({len(failures)} gate{'s' if len(failures) > 1 else ''})", file=sys.stderr)
-        return 1
-    print(f"{name}: all gates pass" + ("" if board["gate"] else " (not a CI gate: soak)"))
-    return 0
+    status = summarise(board, gates, used, fmax_mhz, out)
+    return 0 if args.report_only else status
 
 
 if __name__ == "__main__":
