@@ -1,8 +1,6 @@
 // tern_board_model.cpp — one Verilated board top (rtl/tern_board_uart.sv or rtl/tern_board_ft245.sv)
 // with the bridge chip's FPGA-facing pins modelled here, cycle by cycle of the FPGA clock:
 //
-// with the bridge chip's FPGA-facing pins modelled here, cycle by cycle of the FPGA clock:
-//
 //   UART (8N1): the chip runs at its own baud rate, measured in FPGA cycles by exact phase
 //     accumulators (a bit lasts clock_hz / baud cycles, fractions carried from bit to bit), so a
 //     rate that does not match the FPGA's really shifts the bit edges. Its transmitter drives
